@@ -1,0 +1,198 @@
+// Cross-field rules: small named checks that need more than one key. Each returns the problems it
+// finds; none throws. The schema (schema.ts) has already checked every key on its own.
+import cron from 'node-cron';
+import type { Recipe } from './schema.js';
+import { findCredentials } from './secrets.js';
+
+export interface RuleIssue {
+  path: PropertyKey[];
+  message: string;
+  hint?: string;
+}
+
+type Rule = (recipe: Recipe) => RuleIssue[];
+
+/** "exactly one of" over an object's keys. */
+function exactlyOne(
+  value: object,
+  keys: readonly string[],
+  path: PropertyKey[],
+  what: string,
+): RuleIssue[] {
+  const present = keys.filter((k) => (value as Record<string, unknown>)[k] !== undefined);
+  if (present.length === 1) return [];
+  return [
+    {
+      path,
+      message:
+        present.length === 0
+          ? `${what} needs one of ${keys.join(', ')}`
+          : `${what} has ${present.join(' and ')}; expected exactly one of ${keys.join(', ')}`,
+      hint: `split it into separate entries, one action each`,
+    },
+  ];
+}
+
+const installStepsHaveOneAction: Rule = (r) =>
+  r.service.install.flatMap((step, i) =>
+    exactlyOne(
+      step,
+      ['packages', 'run', 'shell'],
+      ['service', 'install', i],
+      `install step "${step.name}"`,
+    ),
+  );
+
+const installStepNamesAreUnique: Rule = (r) => {
+  const seen = new Set<string>();
+  return r.service.install.flatMap((step, i) => {
+    if (!seen.has(step.name)) {
+      seen.add(step.name);
+      return [];
+    }
+    return [
+      {
+        path: ['service', 'install', i, 'name'],
+        message: `step name "${step.name}" is used twice`,
+        hint: 'give every install step its own name',
+      },
+    ];
+  });
+};
+
+const packageStepsTakeNoCommandOptions: Rule = (r) =>
+  r.service.install.flatMap((step, i) =>
+    step.packages !== undefined && (step.env !== undefined || step.cwd !== undefined)
+      ? [
+          {
+            path: ['service', 'install', i],
+            message: `install step "${step.name}" installs packages; env and cwd apply only to run and shell steps`,
+          },
+        ]
+      : [],
+  );
+
+const runtimeNeedsItsEntry: Rule = (r) => {
+  const { runtime, start, module } = r.service;
+  const at = ['service'];
+  if (runtime === 'process' && !start) {
+    return [
+      {
+        path: [...at, 'start'],
+        message: 'runtime "process" needs a start command',
+        hint: 'e.g. start: [php, -S, "127.0.0.1:{port}"]',
+      },
+    ];
+  }
+  if (runtime === 'node' && !start === !module) {
+    return [
+      {
+        path: [...at, start ? 'module' : 'start'],
+        message:
+          'runtime "node" needs exactly one of start (a command, proxied) or module (an exported Express app, mounted)',
+      },
+    ];
+  }
+  if ((runtime === 'static' || runtime === 'site') && (start || module)) {
+    return [
+      {
+        path: [...at, start ? 'start' : 'module'],
+        message: `runtime "${runtime}" is served by the agent itself; start and module apply to node and process`,
+      },
+    ];
+  }
+  return [];
+};
+
+const transformsHaveOneAction: Rule = (r) =>
+  (r.data?.transform ?? []).flatMap((t, i) => {
+    const path = ['data', 'transform', i];
+    const issues = exactlyOne(t, ['extract', 'copy', 'move', 'run'], path, `transform ${i + 1}`);
+    if (t.extract === undefined && (t.into !== '.' || t.strip !== 0 || t.keep_archive)) {
+      issues.push({
+        path,
+        message: `transform ${i + 1}: into, strip and keep_archive apply only to extract`,
+      });
+    }
+    return issues;
+  });
+
+const checksHaveOneAction: Rule = (r) =>
+  (r.data?.check ?? []).flatMap((c, i) =>
+    exactlyOne(c, ['exists', 'json', 'run'], ['data', 'check', i], `check ${i + 1}`),
+  );
+
+const notifyHasOneAction: Rule = (r) => {
+  const notify = r.data?.notify;
+  if (!notify) return [];
+  const issues = exactlyOne(notify, ['signal', 'run', 'http'], ['data', 'notify'], 'notify');
+  if (notify.signal && !r.service.start) {
+    issues.push({
+      path: ['data', 'notify', 'signal'],
+      message: 'notify.signal needs a service process (service.start) to signal',
+    });
+  }
+  return issues;
+};
+
+const scheduleIsCron: Rule = (r) => {
+  const schedule = r.data?.schedule;
+  if (schedule === undefined || cron.validate(schedule)) return [];
+  return [
+    {
+      path: ['data', 'schedule'],
+      message: `expected a cron expression (minute hour day-of-month month day-of-week), got ${JSON.stringify(schedule)}`,
+      hint: 'e.g. "1 0 * * *" for 00:01 every night',
+    },
+  ];
+};
+
+const authIsOneKind: Rule = (r) =>
+  (['service', 'data'] as const).flatMap((part) => {
+    const auth = r[part]?.auth;
+    if (!auth) return [];
+    const kinds = (['ssh_key_file', 'token_file', 'ssm_parameter'] as const).filter(
+      (k) => auth[k] !== undefined,
+    );
+    const issues: RuleIssue[] = [];
+    if (kinds.length !== 1) {
+      issues.push({
+        path: [part, 'auth'],
+        message: `${part}.auth needs exactly one of ssh_key_file, token_file, ssm_parameter`,
+      });
+    }
+    if (auth.ssh_key_file && !auth.known_hosts?.length) {
+      issues.push({
+        path: [part, 'auth', 'known_hosts'],
+        message: 'an SSH deploy key needs pinned host keys in known_hosts',
+        hint: "add the output of `ssh-keyscan HOST` (checked against the host's published fingerprints)",
+      });
+    }
+    return issues;
+  });
+
+const noCredentialsInValues: Rule = (r) =>
+  findCredentials(r).map(({ path, kind }) => ({
+    path,
+    message: `carries a credential (${kind}); user-data and recipes are readable by anyone on the instance`,
+    hint: 'keep the credential on the instance: set auth.token_file or auth.ssh_key_file to a file there, or auth.ssm_parameter to an SSM SecureString name',
+  }));
+
+/** Every cross-field rule, in the order their problems are reported. */
+export const rules: readonly Rule[] = [
+  installStepsHaveOneAction,
+  installStepNamesAreUnique,
+  packageStepsTakeNoCommandOptions,
+  runtimeNeedsItsEntry,
+  transformsHaveOneAction,
+  checksHaveOneAction,
+  notifyHasOneAction,
+  scheduleIsCron,
+  authIsOneKind,
+  noCredentialsInValues,
+];
+
+/** Runs every rule over a schema-valid recipe. */
+export function checkRules(recipe: Recipe): RuleIssue[] {
+  return rules.flatMap((rule) => rule(recipe));
+}
