@@ -1,7 +1,7 @@
 // Builds dist/: the launcher CLI (dist/cli.js, ESM, npm dependencies external, commands code-split)
 // and the instance agent (dist/gitstrap-agent.cjs, one self-contained file for Node 18+, no AWS SDK).
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -14,7 +14,7 @@ const common = {
   legalComments: 'none',
 };
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// dist/ is not emptied first: tests running beside a rebuild keep working (stale chunks are unused).
 
 await build({
   ...common,

@@ -256,15 +256,16 @@ export function loadRecipeFile(
   return recipe;
 }
 
-/** `--recipe NAME|PATH [--set ...]` to a validated recipe, with the file it came from. */
+/** `--recipe NAME|PATH [--set ...]` to a validated recipe, with the file it came from (absolute, and as shown to people). */
 export function loadRecipe(
   nameOrPath: string,
   sets: readonly string[] = [],
   options: ResolveOptions = {},
-): { recipe: Recipe; file: string } {
+): { recipe: Recipe; file: string; display: string } {
   const file = resolveRecipeFile(nameOrPath, options);
-  const display = path.relative(options.cwd ?? process.cwd(), file);
-  return { recipe: loadRecipeFile(file, sets, display.startsWith('..') ? file : display), file };
+  const relative = path.relative(options.cwd ?? process.cwd(), file);
+  const display = relative.startsWith('..') ? file : relative;
+  return { recipe: loadRecipeFile(file, sets, display), file, display };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -249,9 +249,10 @@ export const notify = z
       .describe('Send this signal to the service process (process and node runtimes).'),
     run: argv.optional().describe('Run this command.'),
     http: z
-      .url({ protocol: /^https?$/ })
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'expected an http:// or https:// URL' })
       .optional()
-      .describe('POST to this URL (e.g. http://127.0.0.1:{port}/reload).'),
+      .describe('POST to this URL ({port} is the service port), e.g. http://127.0.0.1:{port}/reload.'),
   })
   .describe(
     'How the service is told that a new data version is live: exactly one of signal, run or http.',
@@ -365,7 +366,7 @@ export const agent = z
       .union([
         z.string().regex(/^(npm:.+|image)$/, { error: 'expected "npm:<package spec>" or "image"' }),
         z.strictObject({
-          url: z.url({ protocol: /^https?$/ }),
+          url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
           sha256: z
             .string()
             .regex(/^[a-f0-9]{64}$/, { error: 'expected 64 lower-case hex digits' }),
@@ -434,7 +435,7 @@ export const installer = z
 export const recipeSchema = z
   .strictObject({
     name: recipeName,
-    description: z.string().optional(),
+    description: z.string().optional().describe('One line on what the service is, shown on the status page.'),
     service,
     data: data.optional(),
     serve,

@@ -11,9 +11,9 @@ ${RECIPE_USAGE}
   options: { ...recipeOptions, json: { type: 'boolean' } },
   async run(args, ctx) {
     try {
-      const { recipe, file } = recipeFromArgs(args, ctx);
+      const { recipe, display } = recipeFromArgs(args, ctx);
       if (flagOpt(args, 'json')) ctx.stdout.write(JSON.stringify(recipe, null, 2) + '\n');
-      else ctx.stdout.write(`${file}: ok (${recipe.name}, runtime ${recipe.service.runtime})\n`);
+      else ctx.stdout.write(`${display}: ok (${recipe.name}, runtime ${recipe.service.runtime})\n`);
     } catch (error) {
       if (!(error instanceof RecipeError) || !flagOpt(args, 'json')) throw error;
       ctx.stdout.write(JSON.stringify({ problems: error.problems }, null, 2) + '\n');
