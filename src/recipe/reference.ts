@@ -25,7 +25,11 @@ type JsonSchema = {
 
 /** The JSON Schema editors use to complete and check recipes. */
 export function recipeJsonSchema(): JsonSchema {
-  const schema = z.toJSONSchema(recipeSchema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as JsonSchema;
+  const schema = z.toJSONSchema(recipeSchema, {
+    io: 'input',
+    target: 'draft-7',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   return {
     $schema: schema.$schema,
     $id: 'https://gitstrap.dev/recipe.schema.json',
@@ -41,7 +45,10 @@ function typeOf(s: JsonSchema): string {
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'values'}`;
   if (s.type === 'object' && !s.properties && s.additionalProperties) return 'mapping';
   if (s.type === 'integer') {
-    const range = s.minimum !== undefined || s.maximum !== undefined ? ` (${s.minimum ?? ''}..${s.maximum ?? ''})` : '';
+    const range =
+      s.minimum !== undefined || s.maximum !== undefined
+        ? ` (${s.minimum ?? ''}..${s.maximum ?? ''})`
+        : '';
     return `integer${range}`;
   }
   if (s.format === 'uri') return 'URL';
@@ -62,10 +69,16 @@ function sections(s: JsonSchema, path: string, out: string[]): void {
   const nested: Array<[string, JsonSchema]> = [];
   for (const [key, value] of Object.entries(objectSchema.properties)) {
     const required = objectSchema.required?.includes(key) && value.default === undefined;
-    const def = value.default === undefined ? (required ? '**required**' : '') : `\`${JSON.stringify(value.default)}\``;
+    const def =
+      value.default === undefined
+        ? required
+          ? '**required**'
+          : ''
+        : `\`${JSON.stringify(value.default)}\``;
     out.push(`| \`${key}\` | ${cell(typeOf(value))} | ${def} | ${cell(value.description)} |`);
     const child = value.type === 'array' && value.items ? value.items : value;
-    if (child.properties || child.anyOf?.some((a) => a.properties)) nested.push([key + (value.type === 'array' ? '[]' : ''), child]);
+    if (child.properties || child.anyOf?.some((a) => a.properties))
+      nested.push([key + (value.type === 'array' ? '[]' : ''), child]);
   }
   out.push('');
   for (const [key, child] of nested) sections(child, path ? `${path}.${key}` : key, out);
@@ -81,7 +94,7 @@ export function recipeReference(): string {
     'A recipe is a YAML file in `recipes/`. Start it with',
     '`# yaml-language-server: $schema=./schema.json` so editors complete and check it.',
     'Any key can be overridden on the command line with `--set key.path=value` (typed by the schema;',
-    "lists and mappings in YAML flow style: `--set 'service.start=[php, -S, \"127.0.0.1:{port}\"]'`).",
+    'lists and mappings in YAML flow style: `--set \'service.start=[php, -S, "127.0.0.1:{port}"]\'`).',
     'Run `bootstrap validate --recipe NAME` to check one.',
     '',
   ];

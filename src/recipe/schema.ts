@@ -252,7 +252,9 @@ export const notify = z
       .string()
       .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'expected an http:// or https:// URL' })
       .optional()
-      .describe('POST to this URL ({port} is the service port), e.g. http://127.0.0.1:{port}/reload.'),
+      .describe(
+        'POST to this URL ({port} is the service port), e.g. http://127.0.0.1:{port}/reload.',
+      ),
   })
   .describe(
     'How the service is told that a new data version is live: exactly one of signal, run or http.',
@@ -435,7 +437,10 @@ export const installer = z
 export const recipeSchema = z
   .strictObject({
     name: recipeName,
-    description: z.string().optional().describe('One line on what the service is, shown on the status page.'),
+    description: z
+      .string()
+      .optional()
+      .describe('One line on what the service is, shown on the status page.'),
     service,
     data: data.optional(),
     serve,

@@ -15,7 +15,8 @@ describe('bootstrap validate (the built bin)', () => {
   test('rejects a malformed recipe with every problem, exit 1, no stack trace', async (t) => {
     const dir = tempDir(t);
     writeFiles(dir, {
-      'bad.yaml': 'name: Bad Name\nservice:\n  repo: https://example.org/x.git\n  runtime: lambda\n  bogus: 1\n',
+      'bad.yaml':
+        'name: Bad Name\nservice:\n  repo: https://example.org/x.git\n  runtime: lambda\n  bogus: 1\n',
     });
     const r = await runCli(['validate', '-r', 'bad.yaml'], { cwd: dir });
     assert.equal(r.code, 1);
@@ -45,10 +46,16 @@ describe('bootstrap validate (the built bin)', () => {
   test('usage errors exit 2 with a did-you-mean', async () => {
     const unknownCommand = await runCli(['valdate']);
     assert.equal(unknownCommand.code, 2);
-    assert.equal(unknownCommand.stderr, 'error: unknown command "valdate"\n  hint: did you mean "bootstrap validate"?\n');
+    assert.equal(
+      unknownCommand.stderr,
+      'error: unknown command "valdate"\n  hint: did you mean "bootstrap validate"?\n',
+    );
     const unknownOption = await runCli(['validate', '--recpe', 'open-qa']);
     assert.equal(unknownOption.code, 2);
-    assert.equal(unknownOption.stderr, 'error: unknown option --recpe\n  hint: did you mean --recipe?\n');
+    assert.equal(
+      unknownOption.stderr,
+      'error: unknown option --recpe\n  hint: did you mean --recipe?\n',
+    );
     const missing = await runCli(['validate']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^error: missing --recipe NAME\|PATH\n/);
@@ -57,13 +64,26 @@ describe('bootstrap validate (the built bin)', () => {
   test('an unknown recipe name lists what exists', async () => {
     const r = await runCli(['validate', '-r', 'open-qq']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: no recipe named "open-qq" in .*\n {2}hint: did you mean "open-qa"\?\n$/);
+    assert.match(
+      r.stderr,
+      /^error: no recipe named "open-qq" in .*\n {2}hint: did you mean "open-qa"\?\n$/,
+    );
   });
 
   test('--help lists the commands', async () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
-    for (const name of ['run', 'sync', 'validate', 'userdata', 'launch', 'ls', 'down', 'reap', 'nc-hook']) {
+    for (const name of [
+      'run',
+      'sync',
+      'validate',
+      'userdata',
+      'launch',
+      'ls',
+      'down',
+      'reap',
+      'nc-hook',
+    ]) {
       assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
     }
   });

@@ -7,7 +7,9 @@ import { loadRecipeFile } from '../../src/recipe/load.js';
 import { projectRoot } from '../helpers/tools.js';
 
 const read = (file: string) => readFileSync(path.join(projectRoot, file), 'utf8');
-const recipeFiles = readdirSync(path.join(projectRoot, 'recipes')).filter((f) => f.endsWith('.yaml'));
+const recipeFiles = readdirSync(path.join(projectRoot, 'recipes')).filter((f) =>
+  f.endsWith('.yaml'),
+);
 
 test('recipes/schema.json is generated from the schema (run `npm run gen` when this fails)', () => {
   assert.equal(read('recipes/schema.json'), JSON.stringify(recipeJsonSchema(), null, 2) + '\n');

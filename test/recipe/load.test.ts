@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { formatProblemLines, loadRecipe, parseRecipe, resolveRecipeFile } from '../../src/recipe/load.js';
+import {
+  formatProblemLines,
+  loadRecipe,
+  parseRecipe,
+  resolveRecipeFile,
+} from '../../src/recipe/load.js';
 import { projectRoot } from '../helpers/tools.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeFiles } from '../helpers/git.js';
@@ -32,7 +37,9 @@ describe('parseRecipe', () => {
   });
 
   test('names file, line, column, key, what was expected and what came', () => {
-    const text = openQa.replace('runtime: process', 'runtime: proces').replace('jitter: 10m', 'jitter: ten minutes');
+    const text = openQa
+      .replace('runtime: process', 'runtime: proces')
+      .replace('jitter: 10m', 'jitter: ten minutes');
     assert.deepEqual(messages(text), [
       'r.yaml:12:12: service.runtime: expected one of static | site | node | process, got "proces"',
       '  hint: did you mean "process"?',
@@ -41,10 +48,13 @@ describe('parseRecipe', () => {
   });
 
   test('unknown keys are errors with a did-you-mean', () => {
-    assert.deepEqual(messages(minimal.replace('  runtime: static', '  runtime: static\n  rfe: v2')), [
-      'r.yaml:5:3: service.rfe: unknown key; did you mean "ref"?',
-      '  hint: allowed here: repo, ref, runtime, root, install, start, module, env, auth',
-    ]);
+    assert.deepEqual(
+      messages(minimal.replace('  runtime: static', '  runtime: static\n  rfe: v2')),
+      [
+        'r.yaml:5:3: service.rfe: unknown key; did you mean "ref"?',
+        '  hint: allowed here: repo, ref, runtime, root, install, start, module, env, auth',
+      ],
+    );
     assert.deepEqual(messages(minimal + 'serv:\n  port: 8080\n'), [
       'r.yaml:5:1: serv: unknown key; did you mean "serve"?',
       '  hint: allowed here: name, description, service, data, serve, ttl, agent, launch, installer',
@@ -52,15 +62,22 @@ describe('parseRecipe', () => {
   });
 
   test('missing required keys and wrong types', () => {
-    assert.deepEqual(messages('name: demo-app\nservice:\n  runtime: static\nserve:\n  port: "80"\n'), [
-      'r.yaml:3:3: service.repo: is required (expected a string)',
-      'r.yaml:5:9: serve.port: expected a number, got "80"',
-    ]);
+    assert.deepEqual(
+      messages('name: demo-app\nservice:\n  runtime: static\nserve:\n  port: "80"\n'),
+      [
+        'r.yaml:3:3: service.repo: is required (expected a string)',
+        'r.yaml:5:9: serve.port: expected a number, got "80"',
+      ],
+    );
   });
 
   test('YAML syntax errors carry their position', () => {
-    assert.deepEqual(messages('name: a\nname: b\n'), ['r.yaml:2:1: YAML syntax: Map keys must be unique']);
-    assert.deepEqual(messages('- just\n- a list\n'), ['r.yaml:1:1: expected a mapping of recipe keys (name:, service:, ...)']);
+    assert.deepEqual(messages('name: a\nname: b\n'), [
+      'r.yaml:2:1: YAML syntax: Map keys must be unique',
+    ]);
+    assert.deepEqual(messages('- just\n- a list\n'), [
+      'r.yaml:1:1: expected a mapping of recipe keys (name:, service:, ...)',
+    ]);
   });
 
   test('cross-field rules point at the offending key', () => {
@@ -85,8 +102,12 @@ describe('parseRecipe', () => {
   });
 
   test('a data mount cannot be a dotfile or climb out', () => {
-    const text = (mount: string) => `${minimal}data:\n  repo: https://example.org/d.git\n  mount: ${mount}\n`;
-    assert.match(messages(text('.git'))[0]!, /data\.mount: must not be empty or contain a segment starting with "\."/);
+    const text = (mount: string) =>
+      `${minimal}data:\n  repo: https://example.org/d.git\n  mount: ${mount}\n`;
+    assert.match(
+      messages(text('.git'))[0]!,
+      /data\.mount: must not be empty or contain a segment starting with "\."/,
+    );
     assert.match(messages(text('../etc'))[0]!, /data\.mount: must not contain "\.\." segments/);
     assert.match(messages(text('/var/www'))[0]!, /data\.mount: expected a relative path/);
   });
@@ -104,7 +125,11 @@ describe('--set', () => {
     ]);
     assert.deepEqual(problems, []);
     assert.equal(recipe?.serve.port, 8080);
-    assert.equal(recipe?.service.ref, '1234', 'a string key stays a string even when it looks like a number');
+    assert.equal(
+      recipe?.service.ref,
+      '1234',
+      'a string key stays a string even when it looks like a number',
+    );
     assert.equal(recipe?.data?.repo, 'git://127.0.0.1:9418/data.git');
     assert.equal(recipe?.serve.listing, true);
     assert.deepEqual(recipe?.service.start, ['php', '-S', '127.0.0.1:{port}']);
@@ -112,13 +137,23 @@ describe('--set', () => {
   });
 
   test('values that do not fit are reported against the --set argument', () => {
-    assert.deepEqual(messages(openQa, ['serve.port=eighty']), ['--set serve.port=eighty: serve.port: expected a number, got "eighty"']);
-    assert.deepEqual(messages(openQa, ['data.rpo=x']), ['--set data.rpo=x: data.rpo: unknown key', '  hint: did you mean data.repo?']);
-    assert.deepEqual(messages(openQa, ['port']), ['--set port: expected KEY.PATH=VALUE, e.g. data.ref=v2']);
+    assert.deepEqual(messages(openQa, ['serve.port=eighty']), [
+      '--set serve.port=eighty: serve.port: expected a number, got "eighty"',
+    ]);
+    assert.deepEqual(messages(openQa, ['data.rpo=x']), [
+      '--set data.rpo=x: data.rpo: unknown key',
+      '  hint: did you mean data.repo?',
+    ]);
+    assert.deepEqual(messages(openQa, ['port']), [
+      '--set port: expected KEY.PATH=VALUE, e.g. data.ref=v2',
+    ]);
   });
 
   test('can create a section the file does not have', () => {
-    const { recipe } = parseRecipe(minimal, 'r.yaml', ['data.repo=/srv/data.git', 'data.mount=content']);
+    const { recipe } = parseRecipe(minimal, 'r.yaml', [
+      'data.repo=/srv/data.git',
+      'data.mount=content',
+    ]);
     assert.equal(recipe?.data?.mount, 'content');
     assert.equal(recipe?.data?.depth, 1);
   });
@@ -132,8 +167,13 @@ describe('credentials', () => {
       '  hint: keep the credential on the instance: set auth.token_file or auth.ssh_key_file to a file there, or auth.ssm_parameter to an SSM SecureString name',
     ]);
     const token = 'ghp_' + 'a1B2'.repeat(9);
-    const text = openQa.replace('  env: {}', '').replace('  start:', `  env:\n    TOKEN: ${token}\n  start:`);
-    assert.match(messages(text).join('\n'), /service\.env\.TOKEN: carries a credential \(a GitHub token\)/);
+    const text = openQa
+      .replace('  env: {}', '')
+      .replace('  start:', `  env:\n    TOKEN: ${token}\n  start:`);
+    assert.match(
+      messages(text).join('\n'),
+      /service\.env\.TOKEN: carries a credential \(a GitHub token\)/,
+    );
   });
 
   test('ssh user names are not credentials', () => {
@@ -148,11 +188,14 @@ describe('resolveRecipeFile', () => {
     writeFiles(dir, { 'a/open-qa.yaml': 'x', 'b/other.yml': 'y' });
     const searchDirs = [path.join(dir, 'a'), path.join(dir, 'b')];
     assert.equal(resolveRecipeFile('other', { searchDirs }), path.join(dir, 'b/other.yml'));
-    assert.throws(() => resolveRecipeFile('open-q', { searchDirs }), (e: Error & { hint?: string }) => {
-      assert.equal(e.message, `no recipe named "open-q" in ${searchDirs.join(', ')}`);
-      assert.equal(e.hint, 'did you mean "open-qa"?');
-      return true;
-    });
+    assert.throws(
+      () => resolveRecipeFile('open-q', { searchDirs }),
+      (e: Error & { hint?: string }) => {
+        assert.equal(e.message, `no recipe named "open-q" in ${searchDirs.join(', ')}`);
+        assert.equal(e.hint, 'did you mean "open-qa"?');
+        return true;
+      },
+    );
   });
 
   test('takes a path relative to the working directory', (t) => {

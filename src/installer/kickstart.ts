@@ -1,0 +1,132 @@
+// renderKickstart: a recipe to an Anaconda kickstart whose %post leaves the installed machine set
+// up exactly as cloud-init leaves a cloud instance: the same recipe file, first-boot script and
+// units (planWriteFiles, the user-data renderer's own plan), and that first-boot script run once
+// with the same arguments, at first boot, by a one-shot unit. Pure apart from reading templates.
+import Handlebars from 'handlebars';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GitstrapError } from '../lib/errors.js';
+import type { Recipe } from '../recipe/schema.js';
+import { planExpiry, planFirstBootArgs } from '../userdata/first-boot.js';
+import { INSTANCE_PATHS } from '../userdata/paths.js';
+import { planWriteFiles } from '../userdata/render.js';
+import { quoteShell } from '../userdata/shell-quote.js';
+import { defaultTemplatesDir, findUnquotedValues, loadTemplates } from '../userdata/templates.js';
+
+/** The kickstart template, in gitstrap's userdata/ folder. */
+export const KICKSTART_TEMPLATE = 'kickstart.ks.hbs';
+/** What the installed system runs once at first boot: the first-boot script with its arguments. */
+export const KICKSTART_LAUNCHER = '/usr/local/lib/gitstrap/kickstart-first-boot.sh';
+export const FIRST_BOOT_UNIT = 'gitstrap-first-boot.service';
+
+export interface KickstartOptions {
+  /** The gitstrap version; the default agent source is npm:gitstrap@<version>. */
+  version: string;
+  /** Install onto this disk only (e.g. vdb); default: every disk. */
+  disk?: string;
+  /** The templates folder (default: the package's userdata/). */
+  templatesDir?: string;
+}
+
+/** One file %post writes: absolute path, octal mode, content. */
+export interface KickstartFile {
+  path: string;
+  mode: string;
+  content: Buffer;
+}
+
+const DISK = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/;
+
+/** The one-shot unit that runs the first-boot script at the installed system's first boot. */
+export function firstBootUnit(): string {
+  return `# gitstrap: runs the first-boot script once, at the first boot after the kickstart install.
+[Unit]
+Description=gitstrap first boot (installed by kickstart)
+Wants=network-online.target
+After=network-online.target
+ConditionPathExists=!${INSTANCE_PATHS.result}
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh ${KICKSTART_LAUNCHER}
+RemainAfterExit=yes
+TimeoutStartSec=3600
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** Every file the kickstart's %post writes, in order. Pure apart from reading templates. */
+export function planKickstartFiles(recipe: Recipe, options: KickstartOptions): KickstartFile[] {
+  const templates = loadTemplates(options.templatesDir);
+  const expiry = planExpiry(recipe);
+  const args = planFirstBootArgs(recipe, { version: options.version, expiry });
+  const files: KickstartFile[] = planWriteFiles(recipe, templates, {
+    expires: expiry !== undefined,
+  }).map((f) => ({
+    path: f.path,
+    mode: f.permissions,
+    content: f.encoding === 'b64' ? Buffer.from(f.content, 'base64') : Buffer.from(f.content),
+  }));
+  files.push(
+    {
+      path: KICKSTART_LAUNCHER,
+      mode: '0755',
+      content: Buffer.from(templates.firstBootPart({ script: INSTANCE_PATHS.firstBoot, args })),
+    },
+    {
+      path: `${INSTANCE_PATHS.unitDir}/${FIRST_BOOT_UNIT}`,
+      mode: '0644',
+      content: Buffer.from(firstBootUnit()),
+    },
+  );
+  return files;
+}
+
+/** The kickstart text for a validated recipe. */
+export function renderKickstart(recipe: Recipe, options: KickstartOptions): string {
+  if (options.disk !== undefined && !DISK.test(options.disk)) {
+    throw new GitstrapError(`--disk ${JSON.stringify(options.disk)} is not a disk name`, {
+      hint: 'give a device name such as vdb, sdb or disk/by-id/virtio-vol-1',
+    });
+  }
+  const files = planKickstartFiles(recipe, options);
+  const template = compileKickstartTemplate(options.templatesDir ?? defaultTemplatesDir());
+  return template({
+    name: recipe.name,
+    firewallPort: `${recipe.serve.port}:tcp`,
+    disk: options.disk,
+    firstBootUnit: FIRST_BOOT_UNIT,
+    files: files.map((f) => ({ path: f.path, mode: f.mode, base64: f.content.toString('base64') })),
+  });
+}
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper('shq', (value: unknown) => {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new Error(`shq expects a string or a number, got ${typeof value}`);
+  }
+  return quoteShell(value);
+});
+
+function compileKickstartTemplate(dir: string): (context: object) => string {
+  const file = path.join(dir, KICKSTART_TEMPLATE);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new GitstrapError(
+      `cannot read the kickstart template ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { hint: 'reinstall gitstrap: its userdata/ folder is incomplete' },
+    );
+  }
+  const unquoted = findUnquotedValues(source);
+  if (unquoted.length) {
+    throw new GitstrapError(
+      `${file} puts values into the kickstart without quoting them: ${unquoted.join(', ')}`,
+    );
+  }
+  return handlebars.compile(source, { noEscape: true, strict: true });
+}

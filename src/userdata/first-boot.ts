@@ -1,0 +1,67 @@
+// What the first-boot script is told: its arguments, planned from the recipe. Values travel as
+// argv items (runcmd in argv form, or single-quoted in the MIME launcher part), never as script text.
+import { durationMs } from '../lib/duration.js';
+import { GitstrapError } from '../lib/errors.js';
+import type { Recipe } from '../recipe/schema.js';
+
+/** How long first boot waits for the agent's health endpoint by default (seconds). */
+export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 600;
+
+/** When the deployment ends: a fixed instant, or a lifetime counted from first boot. */
+export type ExpiryPlan = { expiresAt: number } | { ttlSeconds: number } | undefined;
+
+/** The expiry first boot schedules: options.expiresAt wins over the recipe's ttl. */
+export function planExpiry(recipe: Recipe, expiresAt?: Date): ExpiryPlan {
+  if (expiresAt !== undefined) {
+    const ms = expiresAt.getTime();
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new GitstrapError('the expiry given for the user-data is not a valid time');
+    }
+    return { expiresAt: Math.floor(ms / 1000) };
+  }
+  if (recipe.ttl === undefined) return undefined;
+  return { ttlSeconds: Math.ceil(durationMs(recipe.ttl) / 1000) };
+}
+
+/** The address first boot asks for /_gitstrap/healthz: loopback when the agent listens on all. */
+export function healthHost(host: string): string {
+  return ['', '0.0.0.0', '::', '[::]'].includes(host) ? '127.0.0.1' : host;
+}
+
+/** The agent source as first-boot arguments; the default is this gitstrap version from npm. */
+export function agentArgs(source: Recipe['agent']['source'], version: string): string[] {
+  if (source === undefined) return ['--agent', 'npm', '--agent-spec', `gitstrap@${version}`];
+  if (source === 'image') return ['--agent', 'image'];
+  if (typeof source === 'string')
+    return ['--agent', 'npm', '--agent-spec', source.slice('npm:'.length)];
+  return ['--agent', 'url', '--agent-url', source.url, '--agent-sha256', source.sha256];
+}
+
+/** The first-boot script's arguments (after the script path). Pure. */
+export function planFirstBootArgs(
+  recipe: Recipe,
+  options: { version: string; expiry: ExpiryPlan; healthTimeoutSeconds?: number },
+): string[] {
+  const args = [
+    '--name',
+    recipe.name,
+    '--port',
+    String(recipe.serve.port),
+    '--health-host',
+    healthHost(recipe.serve.host),
+    '--node',
+    recipe.agent.node,
+  ];
+  if (recipe.agent.node === 'official') args.push('--node-version', recipe.agent.node_version);
+  args.push(...agentArgs(recipe.agent.source, options.version));
+  if (options.expiry && 'expiresAt' in options.expiry) {
+    args.push('--expires-at', String(options.expiry.expiresAt));
+  } else if (options.expiry) {
+    args.push('--ttl-seconds', String(options.expiry.ttlSeconds));
+  }
+  args.push(
+    '--health-timeout',
+    String(options.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS),
+  );
+  return args;
+}

@@ -1,0 +1,36 @@
+// Where gitstrap puts things on an instance (docs/architecture.md, "the on-disk contract"). The
+// first-boot script and the systemd units are rendered with these, so they cannot disagree.
+
+/** Absolute paths on the instance. Plain characters only: they also go into systemd units. */
+export const INSTANCE_PATHS = {
+  /** The resolved recipes, NAME.yaml. */
+  recipesDir: '/etc/gitstrap/recipes',
+  /** The gitstrap user's home; the agents' state roots are NAME/ under it. */
+  stateDir: '/var/lib/gitstrap',
+  /** First boot's result: {"result":"success"|"failure", ...}. */
+  result: '/var/lib/gitstrap/bootstrap-result.json',
+  /** The deployment's end (ISO 8601), when it has a ttl. */
+  expiresAt: '/var/lib/gitstrap/expires-at',
+  /** The first-boot script (kept, so a person can run it again). */
+  firstBoot: '/usr/local/lib/gitstrap/first-boot.sh',
+  /** What runs the agent, whatever the source. */
+  bin: '/usr/local/bin/bootstrap',
+  /** The self-contained agent bundle (agent.source {url, sha256}). */
+  agentBundle: '/opt/gitstrap/gitstrap-agent.cjs',
+  /** Official Node.js builds (agent.node: official). */
+  nodeRoot: '/usr/local/lib/nodejs',
+  unitDir: '/etc/systemd/system',
+  /** The agent's template unit; instance = recipe name. */
+  agentUnit: '/etc/systemd/system/gitstrap@.service',
+  expireService: '/etc/systemd/system/gitstrap-expire.service',
+  expireTimer: '/etc/systemd/system/gitstrap-expire.timer',
+  /** The expiry timer's OnCalendar=, written at first boot. */
+  expireDropIn: '/etc/systemd/system/gitstrap-expire.timer.d/expires-at.conf',
+} as const;
+
+export type InstancePaths = typeof INSTANCE_PATHS;
+
+/** The instance path of a recipe. */
+export function recipePath(name: string): string {
+  return `${INSTANCE_PATHS.recipesDir}/${name}.yaml`;
+}

@@ -1,0 +1,143 @@
+// renderUserData: a validated recipe to the cloud-init user-data that turns a fresh instance into
+// the service. Pure apart from reading the templates in userdata/; `bootstrap userdata` prints it
+// and `bootstrap launch` sends it.
+import { stringify } from 'yaml';
+import { GitstrapError } from '../lib/errors.js';
+import type { Recipe } from '../recipe/schema.js';
+import { serializeCloudConfig, textFile, type WriteFile } from './cloud-config.js';
+import { planExpiry, planFirstBootArgs } from './first-boot.js';
+import {
+  assertCarriable,
+  assertNoCredentials,
+  assertTextHasNoCredentials,
+  findUncarriable,
+} from './guard.js';
+import { compactShell, compactUnit } from './compact.js';
+import { buildMultipart } from './mime.js';
+import { INSTANCE_PATHS, recipePath } from './paths.js';
+import { packUserData } from './size.js';
+import { loadTemplates, type Templates } from './templates.js';
+
+export type UserDataFormat = 'cloud-config' | 'mime';
+
+export interface UserDataOptions {
+  /** The gitstrap version; the default agent source is npm:gitstrap@<version>. */
+  version: string;
+  /** cloud-config (default), or MIME multipart with the first boot as a shell-script part. */
+  format?: UserDataFormat;
+  /** true: always; false: never; 'auto' (default): only when over EC2's 16,384 bytes. */
+  gzip?: boolean | 'auto';
+  /** The deployment's absolute end; without it first boot counts the recipe's ttl from then. */
+  expiresAt?: Date;
+  /** Installer mode: canonical boot parameters, as a "# bootparams=" line after "#cloud-config". */
+  bootparams?: string;
+  /** How long first boot waits for the agent to answer (default 600 s). */
+  healthTimeoutSeconds?: number;
+  /** The templates folder (default: the package's userdata/). */
+  templatesDir?: string;
+}
+
+export interface RenderedUserData {
+  /** What to send to EC2 (gzipped or not). */
+  body: Buffer;
+  format: UserDataFormat;
+  gzipped: boolean;
+  /** Bytes of the uncompressed user-data. */
+  rawBytes: number;
+  /** Bytes of the user-data gzipped (whether or not the body is). */
+  gzippedBytes: number;
+  /** Bytes of the body. */
+  bytes: number;
+  /** The uncompressed user-data. */
+  text: string;
+}
+
+/** Renders the user-data for a validated recipe; throws GitstrapError when it cannot be sent. */
+export function renderUserData(recipe: Recipe, options: UserDataOptions): RenderedUserData {
+  const format = options.format ?? 'cloud-config';
+  checkVersion(options.version);
+  const optionValues = {
+    version: options.version,
+    ...(options.bootparams !== undefined ? { bootparams: options.bootparams } : {}),
+  };
+  assertCarriable(recipe);
+  assertCarriable(optionValues, 'option');
+  assertNoCredentials(recipe, optionValues);
+
+  const expiry = planExpiry(recipe, options.expiresAt);
+  const args = planFirstBootArgs(recipe, {
+    version: options.version,
+    expiry,
+    ...(options.healthTimeoutSeconds !== undefined
+      ? { healthTimeoutSeconds: options.healthTimeoutSeconds }
+      : {}),
+  });
+  const templates = loadTemplates(options.templatesDir);
+  const files = planWriteFiles(recipe, templates, {
+    expires: expiry !== undefined,
+    // MIME keeps its cloud-config part ASCII, so the bootparams line stays readable as text.
+    asciiOnly: format === 'mime',
+  });
+
+  let text: string;
+  if (format === 'cloud-config') {
+    text = serializeCloudConfig(
+      { write_files: files, runcmd: [['sh', INSTANCE_PATHS.firstBoot, ...args]] },
+      options.bootparams,
+    );
+  } else {
+    text = buildMultipart([
+      {
+        contentType: 'text/cloud-config',
+        filename: 'cloud-config.yaml',
+        content: serializeCloudConfig({ write_files: files }, options.bootparams),
+      },
+      {
+        contentType: 'text/x-shellscript',
+        filename: 'gitstrap-first-boot.sh',
+        content: templates.firstBootPart({ script: INSTANCE_PATHS.firstBoot, args }),
+      },
+    ]);
+  }
+  assertTextHasNoCredentials(text);
+  const unreadable = findUncarriable(text);
+  if (unreadable) throw new Error(`rendered user-data contains ${unreadable}`);
+  return { ...packUserData(text, options.gzip ?? 'auto'), format, text };
+}
+
+/** The files cloud-init writes before first boot runs: the recipe, the script, the units. Pure. */
+export function planWriteFiles(
+  recipe: Recipe,
+  templates: Templates,
+  options: { expires: boolean; asciiOnly?: boolean },
+): WriteFile[] {
+  const context = { paths: INSTANCE_PATHS };
+  const files = [
+    textFile(recipePath(recipe.name), recipeFileText(recipe), '0644', {
+      asciiOnly: options.asciiOnly ?? false,
+    }),
+    textFile(INSTANCE_PATHS.firstBoot, compactShell(templates.firstBoot(context)), '0755'),
+    textFile(INSTANCE_PATHS.agentUnit, compactUnit(templates.agentUnit(context)), '0644'),
+  ];
+  if (options.expires) {
+    files.push(
+      textFile(INSTANCE_PATHS.expireService, compactUnit(templates.expireService(context)), '0644'),
+      textFile(INSTANCE_PATHS.expireTimer, compactUnit(templates.expireTimer(context)), '0644'),
+    );
+  }
+  return files;
+}
+
+/** The resolved recipe as the instance gets it: YAML, defaults filled in. */
+export function recipeFileText(recipe: Recipe): string {
+  return (
+    '# The resolved recipe (defaults filled in, --set applied), written by `bootstrap userdata`.\n' +
+    stringify(recipe, { lineWidth: 0 })
+  );
+}
+
+function checkVersion(version: string): void {
+  if (!/^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$/.test(version)) {
+    throw new GitstrapError(`not a gitstrap version: ${JSON.stringify(version)}`);
+  }
+}

@@ -1,0 +1,129 @@
+// The user-data against the real tools: cloud-init decodes it (gzip, MIME) and its schema accepts
+// every cloud-config; shellcheck finds every script clean; systemd accepts the agent's unit.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { INSTANCE_PATHS } from '../../src/userdata/index.js';
+import { loadTemplates } from '../../src/userdata/templates.js';
+import { tempDir } from '../helpers/tmp.js';
+import { GOLDEN_OPTIONS, makeCanaries, recipeNames, render } from './helpers.js';
+import { cloudInitSchema, shellcheck, verifyUnits } from './real-tools.js';
+import { stageUserData } from './sandbox.js';
+
+const hostile = makeCanaries();
+const HOSTILE_SETS = [
+  `description=${hostile.value}`,
+  `serve.host=${hostile.value}`,
+  `agent.source=npm:${hostile.oneLine}`,
+  `service.start=${JSON.stringify(['php', hostile.value, '-S', '127.0.0.1:{port}'])}`,
+  `service.env.GREETING=${hostile.value}`,
+  `service.install=${JSON.stringify([
+    { name: 'x', run: ['sh', '-c', hostile.value], env: { A: hostile.value } },
+    { name: 'y', shell: hostile.value },
+  ])}`,
+];
+const SHA = 'ab'.repeat(32);
+
+const cases = [
+  ...recipeNames().flatMap((name) => [
+    { what: `${name} (cloud-config)`, data: () => render(name, [], { ...GOLDEN_OPTIONS }).body },
+    { what: `${name} (mime)`, data: () => render(name, [], { format: 'mime' }).body },
+  ]),
+  { what: 'hostile values (cloud-config)', data: () => render('open-qa', HOSTILE_SETS).body },
+  {
+    what: 'hostile values (mime, gzipped)',
+    data: () => render('open-qa', HOSTILE_SETS, { format: 'mime', gzip: true }).body,
+  },
+  {
+    what: 'agent from a URL, official Node.js, ttl, boot parameters (gzipped)',
+    data: () =>
+      render(
+        'open-qa',
+        [
+          `agent.source={url: "https://example.invalid/a.cjs?x=$(id)'", sha256: "${SHA}"}`,
+          'agent.node=official',
+          'ttl=3h',
+        ],
+        { gzip: true, bootparams: 'console=ttyS0 inst.ks=http://10.0.2.2/ks.cfg' },
+      ).body,
+  },
+  {
+    what: 'agent on the image, unicode in the recipe',
+    data: () => render('open-qa', ['agent.source=image', 'description=Café ✓ 🚀\tend']).body,
+  },
+];
+
+describe('cloud-init and shellcheck accept what cloud-init would run', () => {
+  // The first-boot script carries no recipe values, so it is the same for most cases: check each
+  // distinct text once.
+  const checkedScripts = new Set<string>();
+  for (const { what, data } of cases) {
+    test(what, (t) => {
+      const dir = tempDir(t);
+      const root = path.join(dir, 'root');
+      const staged = stageUserData(data(), dir, root);
+      assert.ok(staged.cloudConfigs.length === 1, 'one cloud-config part');
+      assert.equal(staged.scripts.length, 1, 'first boot runs once (runcmd or the MIME part)');
+
+      const schema = cloudInitSchema(dir, 'cloud-config.yaml', staged.cloudConfigs[0]!);
+      assert.equal(schema.status, 0, schema.output);
+      assert.match(schema.output, /^Valid cloud-config: /);
+
+      const firstBoot = readFileSync(path.join(root, INSTANCE_PATHS.firstBoot), 'utf8');
+      if (!checkedScripts.has(firstBoot)) {
+        const lint = shellcheck(dir, 'first-boot.sh', firstBoot);
+        assert.equal(lint.status, 0, lint.output);
+        checkedScripts.add(firstBoot);
+      }
+      // The script that passes the arguments. SC1003 is a note that a backslash right before a
+      // closing quote might be a mistaken escape: the hostile values hold exactly that on purpose.
+      const runner = readFileSync(staged.scripts[0]!, 'utf8');
+      const runnerLint = shellcheck(dir, 'runcmd-or-part.sh', runner, ['SC1003']);
+      assert.equal(runnerLint.status, 0, runnerLint.output);
+    });
+  }
+
+  test('the first-boot template itself, comments and all, is shellcheck-clean', (t) => {
+    const script = loadTemplates().firstBoot({ paths: INSTANCE_PATHS });
+    const lint = shellcheck(tempDir(t), 'first-boot.full.sh', script);
+    assert.equal(lint.status, 0, lint.output);
+  });
+
+  test('a script shellcheck rejects is reported (the checker is live)', (t) => {
+    const lint = shellcheck(tempDir(t), 'bad.sh', '#!/bin/sh\nrm -rf $1/*\n');
+    assert.notEqual(lint.status, 0);
+    assert.match(lint.output, /SC2086/);
+  });
+
+  test('a cloud-config the schema rejects is reported (the checker is live)', (t) => {
+    const schema = cloudInitSchema(tempDir(t), 'bad.yaml', '#cloud-config\nwrite_files: 3\n');
+    assert.notEqual(schema.status, 0);
+  });
+});
+
+describe('systemd accepts the units', () => {
+  test('gitstrap@NAME.service and the expiry service, as cloud-init writes them', (t) => {
+    const dir = tempDir(t);
+    const root = path.join(dir, 'root');
+    stageUserData(render('fundraiser-auction', [], { ...GOLDEN_OPTIONS }).body, dir, root);
+    const verify = verifyUnits(
+      root,
+      ['gitstrap@fundraiser-auction.service', 'gitstrap-expire.service'],
+      [INSTANCE_PATHS.bin, '/usr/bin/systemctl'],
+    );
+    assert.equal(verify.status, 0, verify.output);
+    assert.equal(verify.output, '');
+  });
+
+  test('a unit with a mistake is reported (the checker is live)', (t) => {
+    const dir = tempDir(t);
+    const root = path.join(dir, 'root');
+    stageUserData(render('open-qa').body, dir, root);
+    const unit = path.join(root, INSTANCE_PATHS.agentUnit);
+    const text = readFileSync(unit, 'utf8').replace('ProtectSystem=strict', 'ProtectSytem=strict');
+    writeFileSync(unit, text);
+    const verify = verifyUnits(root, ['gitstrap@open-qa.service'], [INSTANCE_PATHS.bin]);
+    assert.match(verify.output, /Unknown key 'ProtectSytem'/);
+  });
+});

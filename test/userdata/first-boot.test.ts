@@ -1,0 +1,389 @@
+// The first boot, run: user-data staged by cloud-init's own code into a sandbox and its scripts run
+// with stand-in system commands (test/userdata/sandbox.ts). Each case is a kind of machine or a
+// recipe choice; the result file and the console lines are what a launcher or a person reads.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { INSTANCE_PATHS } from '../../src/userdata/index.js';
+import { requireNode18 } from '../helpers/tools.js';
+import { render } from './helpers.js';
+import { verifyUnits } from './real-tools.js';
+import { callsOf, linkTarget, runUserData, type SandboxRun } from './sandbox.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const at = (run: SandboxRun, file: string) => path.join(run.root, file);
+const read = (run: SandboxRun, file: string) => readFileSync(at(run, file), 'utf8');
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+function assertSuccess(run: SandboxRun): void {
+  assert.equal(run.code, 0, run.output);
+  assert.equal(run.result?.result, 'success', run.output);
+  assert.match(String(run.result?.at), ISO);
+  assert.match(run.output, /^gitstrap: bootstrap succeeded$/m);
+}
+
+function assertFailure(run: SandboxRun, step: string, exitCode: number): void {
+  assert.equal(run.code, exitCode, run.output);
+  assert.deepEqual(Object.keys(run.result ?? {}), ['result', 'step', 'exitCode', 'at']);
+  assert.equal(run.result?.result, 'failure');
+  assert.equal(run.result?.step, step);
+  assert.equal(run.result?.exitCode, exitCode);
+  assert.match(String(run.result?.at), ISO);
+  assert.match(run.output, new RegExp(`^gitstrap: bootstrap failed at step ${step}$`, 'm'));
+  assert.doesNotMatch(run.output, /bootstrap succeeded/);
+}
+
+/** The steps the script started, in order. */
+const stepsOf = (run: SandboxRun) =>
+  [...run.output.matchAll(/^gitstrap: step (\w+): started$/gm)].map((m) => m[1]);
+
+describe('a fresh Debian machine with the default agent source', () => {
+  for (const shell of ['dash', 'bash', 'busybox'] as const) {
+    test(`installs what is missing, the agent from npm, starts the unit, and succeeds (sh = ${shell})`, async (t) => {
+      const run = await runUserData(t, render('open-qa').body, { shell });
+      assertSuccess(run);
+      assert.deepEqual(run.result, { result: 'success', recipe: 'open-qa', at: run.result?.at });
+      assert.deepEqual(stepsOf(run), [
+        'args',
+        'packages',
+        'user',
+        'agent',
+        'recipe',
+        'service',
+        'health',
+      ]);
+      assert.deepEqual(callsOf(run, 'apt-get'), [
+        ['-q', '-o', 'DPkg::Lock::Timeout=300', 'update'],
+        [
+          '-q',
+          '-y',
+          '-o',
+          'DPkg::Lock::Timeout=300',
+          'install',
+          '--no-install-recommends',
+          'git',
+          'nodejs',
+          'npm',
+        ],
+      ]);
+      assert.deepEqual(callsOf(run, 'useradd'), [
+        [
+          '--system',
+          '--user-group',
+          '--home-dir',
+          '/var/lib/gitstrap',
+          '--no-create-home',
+          '--shell',
+          '/usr/sbin/nologin',
+          '--comment',
+          'gitstrap agent',
+          'gitstrap',
+        ],
+      ]);
+      assert.deepEqual(callsOf(run, 'npm'), [
+        [
+          'install',
+          '--global',
+          '--omit=optional',
+          '--no-audit',
+          '--no-fund',
+          '--',
+          'gitstrap@0.1.0',
+        ],
+        ['prefix', '--global'],
+      ]);
+      assert.equal(linkTarget(at(run, INSTANCE_PATHS.bin)), at(run, '/usr/bin/bootstrap'));
+      assert.deepEqual(callsOf(run, 'bootstrap'), [
+        ['--version'],
+        ['validate', '--recipe', at(run, '/etc/gitstrap/recipes/open-qa.yaml')],
+      ]);
+      assert.deepEqual(callsOf(run, 'systemctl'), [
+        ['daemon-reload'],
+        ['enable', '--now', 'gitstrap@open-qa.service'],
+      ]);
+      const probes = callsOf(run, 'node').filter((c) => c[0] === '-e');
+      assert.equal(probes.length, 1);
+      assert.deepEqual(probes[0]!.slice(2), ['127.0.0.1', '80']);
+      assert.equal(statSync(at(run, '/var/lib/gitstrap')).mode & 0o777, 0o755);
+      assert.equal(statSync(at(run, INSTANCE_PATHS.result)).mode & 0o777, 0o644);
+      assert.ok(!existsSync(at(run, INSTANCE_PATHS.expiresAt)), 'no ttl, no expiry');
+      assert.match(run.output, /^gitstrap: git version 2\.39\.5; Node\.js v20\.11\.1$/m);
+    });
+  }
+});
+
+describe('other machines and agent sources', () => {
+  test('dnf, with git and Node.js 18 already there: installs only npm', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, {
+      packageManager: 'dnf',
+      installed: ['git', 'node'],
+      env: { FAKE_NODE_VERSION: '18.19.0' },
+    });
+    assertSuccess(run);
+    assert.deepEqual(callsOf(run, 'dnf'), [['-y', '-q', 'install', 'npm']]);
+  });
+
+  test('the agent already on the image: no package manager, no download', async (t) => {
+    const run = await runUserData(t, render('open-qa', ['agent.source=image']).body, {
+      installed: ['git', 'node', 'bootstrap'],
+    });
+    assertSuccess(run);
+    assert.deepEqual(callsOf(run, 'apt-get'), []);
+    assert.deepEqual(callsOf(run, 'npm'), []);
+    assert.ok(linkTarget(at(run, INSTANCE_PATHS.bin))?.endsWith('/fakebin/bootstrap'));
+  });
+
+  test('agent.source image without the agent on the image fails at step agent', async (t) => {
+    const run = await runUserData(t, render('open-qa', ['agent.source=image']).body, {
+      installed: ['git', 'node'],
+    });
+    assertFailure(run, 'agent', 1);
+    assert.match(run.output, /agent\.source is image, but this image has no bootstrap command/);
+  });
+
+  test('a distribution Node.js older than 18 fails at step packages and says what to set', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, {
+      installed: ['git', 'node', 'npm'],
+      env: { FAKE_NODE_VERSION: '16.20.2' },
+    });
+    assertFailure(run, 'packages', 1);
+    assert.match(
+      run.output,
+      /^gitstrap: error: this distribution's Node\.js is v16\.20\.2, but gitstrap needs Node\.js 18 or newer: set agent\.node: official in the recipe/m,
+    );
+    assert.deepEqual(callsOf(run, 'useradd'), [], 'later steps do not run');
+    assert.deepEqual(callsOf(run, 'systemctl'), []);
+  });
+
+  test('a failing package manager fails at step packages with its exit code', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, { env: { FAKE_PACKAGES_FAIL: '1' } });
+    assertFailure(run, 'packages', 100);
+  });
+});
+
+describe('an official Node.js build', () => {
+  const arch = os.arch() === 'arm64' ? 'arm64' : 'x64';
+  const tarball = `node-v20.18.1-linux-${arch}.tar.gz`;
+
+  test('is downloaded, checked against SHASUMS256.txt, unpacked and put first on PATH', async (t) => {
+    const run = await runUserData(t, render('open-qa', ['agent.node=official']).body, {
+      installed: ['git', 'curl'],
+      env: {
+        FAKE_TARBALL: 'a node tarball',
+        FAKE_SHASUMS: `${sha256('other')}  node-v20.18.1-linux-armv7l.tar.gz\n${sha256('a node tarball')}  ${tarball}\n`,
+      },
+    });
+    assertSuccess(run);
+    assert.deepEqual(
+      callsOf(run, 'curl').map((c) => c.at(-1)),
+      [
+        'https://nodejs.org/dist/v20.18.1/SHASUMS256.txt',
+        `https://nodejs.org/dist/v20.18.1/${tarball}`,
+      ],
+    );
+    const [tar] = callsOf(run, 'tar');
+    assert.deepEqual(tar?.slice(2), ['-C', at(run, INSTANCE_PATHS.nodeRoot)]);
+    assert.equal(
+      linkTarget(at(run, '/usr/local/bin/node')),
+      at(run, `${INSTANCE_PATHS.nodeRoot}/node-v20.18.1-linux-${arch}/bin/node`),
+    );
+    assert.ok(!callsOf(run, 'apt-get').some((c) => c.includes('nodejs')), 'no distro Node.js');
+  });
+
+  test('a checksum mismatch fails at step packages and installs nothing', async (t) => {
+    const run = await runUserData(t, render('open-qa', ['agent.node=official']).body, {
+      installed: ['git', 'curl'],
+      env: { FAKE_TARBALL: 'tampered', FAKE_SHASUMS: `${sha256('a node tarball')}  ${tarball}\n` },
+    });
+    assertFailure(run, 'packages', 1);
+    assert.match(run.output, new RegExp(`sha256 of ${tarball} is ${sha256('tampered')}, expected`));
+    assert.deepEqual(callsOf(run, 'tar'), []);
+  });
+});
+
+describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
+  const bundle = '#!/usr/bin/env node\nconsole.log("agent")\n';
+  const source = (sha: string) =>
+    `agent.source={url: "https://example.invalid/gitstrap-agent.cjs", sha256: "${sha}"}`;
+
+  test('is verified and installed with its wrapper; the expiry timer comes first; systemd accepts it all', async (t) => {
+    const before = Date.now();
+    const userData = render('open-qa', [source(sha256(bundle)), 'ttl=3h'], { format: 'mime' }).body;
+    const run = await runUserData(t, userData, {
+      installed: ['git', 'node', 'curl'],
+      env: { FAKE_BUNDLE: bundle },
+    });
+    assertSuccess(run);
+    assert.deepEqual(stepsOf(run), [
+      'args',
+      'ttl',
+      'packages',
+      'user',
+      'agent',
+      'recipe',
+      'service',
+      'health',
+    ]);
+    assert.equal(read(run, INSTANCE_PATHS.agentBundle), bundle);
+    assert.equal(
+      read(run, INSTANCE_PATHS.bin),
+      `#!/bin/sh\n# gitstrap: runs the agent bundle (written at first boot).\nexec node ${INSTANCE_PATHS.agentBundle} "$@"\n`,
+    );
+    assert.equal(statSync(at(run, INSTANCE_PATHS.bin)).mode & 0o777, 0o755);
+    const [curl] = callsOf(run, 'curl');
+    assert.deepEqual(curl?.slice(0, 11), [
+      '-fsSL',
+      '--proto',
+      '=https,http',
+      '--retry',
+      '5',
+      '--retry-delay',
+      '3',
+      '--connect-timeout',
+      '30',
+      '--max-time',
+      '900',
+    ]);
+    assert.equal(curl?.[11], '-o');
+    assert.match(curl?.[12] ?? '', /\/var\/tmp\/gitstrap-first-boot\.\w+\/gitstrap-agent\.cjs$/);
+    assert.ok(curl?.[12]?.startsWith(run.root), 'downloads inside the machine');
+    assert.deepEqual(curl?.slice(13), ['--url', 'https://example.invalid/gitstrap-agent.cjs']);
+
+    const expires = read(run, INSTANCE_PATHS.expiresAt).trim();
+    assert.match(expires, ISO);
+    const ms = Date.parse(expires) - before;
+    assert.ok(ms > 3 * 3600_000 - 120_000 && ms < 3 * 3600_000 + 120_000, `expires ${expires}`);
+    const calendar = expires.replace('T', ' ').replace('Z', ' UTC');
+    assert.equal(read(run, INSTANCE_PATHS.expireDropIn), `[Timer]\nOnCalendar=${calendar}\n`);
+    assert.equal(run.result?.expiresAt, expires);
+    assert.deepEqual(callsOf(run, 'systemctl').slice(0, 2), [
+      ['daemon-reload'],
+      ['enable', '--now', 'gitstrap-expire.timer'],
+    ]);
+    assert.ok(
+      run.calls.findIndex((c) => c[1] === '--now' || c[2] === '--now') <
+        run.calls.findIndex((c) => c[0] === 'useradd'),
+    );
+
+    const verify = verifyUnits(
+      run.root,
+      ['gitstrap@open-qa.service', 'gitstrap-expire.timer', 'gitstrap-expire.service'],
+      ['/usr/bin/systemctl'],
+    );
+    assert.equal(verify.status, 0, verify.output);
+    assert.equal(verify.output, '');
+  });
+
+  test('a bundle whose sha256 does not match fails at step agent and installs nothing', async (t) => {
+    const run = await runUserData(t, render('open-qa', [source(sha256('the real one'))]).body, {
+      installed: ['git', 'node', 'curl'],
+      env: { FAKE_BUNDLE: bundle },
+    });
+    assertFailure(run, 'agent', 1);
+    assert.match(
+      run.output,
+      new RegExp(
+        `sha256 of the agent bundle from https://example\\.invalid/gitstrap-agent\\.cjs is ${sha256(bundle)}, expected ${sha256('the real one')}; refusing to install it`,
+      ),
+    );
+    assert.ok(!existsSync(at(run, INSTANCE_PATHS.agentBundle)));
+    assert.ok(!existsSync(at(run, INSTANCE_PATHS.bin)));
+  });
+
+  test('wget is used when there is no curl', async (t) => {
+    const run = await runUserData(t, render('open-qa', [source(sha256(bundle))]).body, {
+      installed: ['git', 'node', 'wget'],
+      env: { FAKE_BUNDLE: bundle },
+    });
+    assertSuccess(run);
+    assert.equal(callsOf(run, 'wget')[0]?.at(-1), 'https://example.invalid/gitstrap-agent.cjs');
+    assert.deepEqual(callsOf(run, 'apt-get'), []);
+  });
+});
+
+describe('the expiry', () => {
+  test('an absolute expiry from the launcher is written as given', async (t) => {
+    const expiresAt = new Date('2031-02-03T04:05:06Z');
+    const run = await runUserData(t, render('open-qa', [], { expiresAt }).body, {
+      installed: ['git', 'node', 'npm'],
+    });
+    assertSuccess(run);
+    assert.equal(read(run, INSTANCE_PATHS.expiresAt), '2031-02-03T04:05:06Z\n');
+    assert.equal(
+      read(run, INSTANCE_PATHS.expireDropIn),
+      '[Timer]\nOnCalendar=2031-02-03 04:05:06 UTC\n',
+    );
+  });
+
+  test('a deployment already expired at first boot powers off and records step ttl', async (t) => {
+    const run = await runUserData(
+      t,
+      render('open-qa', [], { expiresAt: new Date(Date.now() - 60_000) }).body,
+    );
+    assertFailure(run, 'ttl', 1);
+    assert.deepEqual(callsOf(run, 'systemctl').at(-1), [
+      '--no-block',
+      'start',
+      'gitstrap-expire.service',
+    ]);
+    assert.match(run.output, /this deployment expired at .*, before its first boot: powering off/);
+    assert.deepEqual(callsOf(run, 'apt-get'), [], 'nothing else is installed');
+  });
+});
+
+describe('the health check', () => {
+  test('an agent that never answers fails at step health after a bounded number of tries', async (t) => {
+    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 30 }).body, {
+      installed: ['git', 'node', 'npm'],
+      env: { FAKE_HEALTH: 'fail' },
+    });
+    assertFailure(run, 'health', 1);
+    assert.equal(callsOf(run, 'node').filter((c) => c[0] === '-e').length, 30 / 5 + 1);
+    assert.deepEqual(callsOf(run, 'systemctl').at(-1), [
+      '--no-pager',
+      '--lines=30',
+      'status',
+      'gitstrap@open-qa.service',
+    ]);
+    assert.match(
+      run.output,
+      /no 200 from http:\/\/127\.0\.0\.1:80\/_gitstrap\/healthz in 30s: see journalctl -u gitstrap@open-qa/,
+    );
+  });
+
+  for (const [status, outcome] of [
+    [200, 'succeeds'],
+    [503, 'fails at step health'],
+  ] as const) {
+    test(`Node 18 probes a real server on loopback: ${status} ${outcome}`, async (t) => {
+      const requests: string[] = [];
+      const server = http.createServer((req, res) => {
+        requests.push(`${req.method} ${req.url}`);
+        res.writeHead(status).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const { port } = server.address() as AddressInfo;
+      const run = await runUserData(
+        t,
+        render('open-qa', [`serve.port=${port}`], { healthTimeoutSeconds: 10 }).body,
+        {
+          installed: ['git', 'npm'],
+          realTools: { node: requireNode18() },
+        },
+      );
+      if (status === 200) {
+        assertSuccess(run);
+        assert.deepEqual(requests, ['GET /_gitstrap/healthz']);
+      } else {
+        assertFailure(run, 'health', 1);
+        assert.deepEqual(requests, Array(3).fill('GET /_gitstrap/healthz'));
+      }
+    });
+  }
+});
