@@ -1,13 +1,121 @@
-// `bootstrap launch`: not built yet (see its issue).
-import { GitstrapError } from '../../lib/errors.js';
-import type { Command } from '../command.js';
+// `bootstrap launch --recipe X [...]`: launch EC2 instance(s) (or a fleet) whose user-data turns them
+// into the service, wait until it answers, print its URL. A failed or interrupted launch leaves nothing.
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { parseDuration } from '../../lib/duration.js';
+import { UsageError } from '../../lib/errors.js';
+import {
+  flagOpt,
+  RECIPE_USAGE,
+  recipeOptions,
+  stringOpt,
+  type Command,
+  type ParsedArgs,
+} from '../command.js';
+import { recipeFromArgs } from '../recipe-arg.js';
 
 const command: Command = {
   name: 'launch',
-  usage: '  bootstrap launch',
-  options: {},
-  async run() {
-    throw new GitstrapError('bootstrap launch is not built yet');
+  usage: `  bootstrap launch --recipe NAME|PATH [--set KEY=VALUE ...] [--region REGION]
+                   [--instance-type TYPE] [--image AMI | --os debian-12|ubuntu-24.04|al2023]
+                   [--key-name KEY] [--subnet SUBNET] [--instance-profile PROFILE] [--ttl 30d]
+                   [--count N | --fleet --count N] [--open-port] [--no-wait] [--json]
+${RECIPE_USAGE}
+      --instance-type TYPE  EC2 instance type (default: launch.instance_type, t3.micro)
+      --image AMI           boot this AMI
+      --os FAMILY           boot the current public image of debian-12, ubuntu-24.04 or al2023
+      --key-name KEY        an EC2 key pair for SSH
+      --subnet SUBNET       launch into this subnet (default: the default VPC)
+      --instance-profile P  an IAM instance profile (needed to read SSM parameters at boot)
+      --ttl DURATION        end the deployment after this long (e.g. 30d; default: the recipe's
+                            ttl); "none" for no expiry
+      --count N             launch N instances in one call (1-50)
+      --fleet               an Auto Scaling group of --count instances from a launch template
+      --open-port           create a security group that opens serve.port to everyone
+      --no-wait             return once launched, without waiting for running and healthy
+      --wait-timeout D      how long to wait for the service to answer (default 20m)
+${AWS_USAGE}`,
+  options: {
+    ...recipeOptions,
+    ...awsOptions,
+    'instance-type': { type: 'string' },
+    image: { type: 'string' },
+    os: { type: 'string' },
+    'key-name': { type: 'string' },
+    subnet: { type: 'string' },
+    'instance-profile': { type: 'string' },
+    ttl: { type: 'string' },
+    count: { type: 'string' },
+    fleet: { type: 'boolean' },
+    'open-port': { type: 'boolean' },
+    'no-wait': { type: 'boolean' },
+    'wait-timeout': { type: 'string' },
+  },
+  async run(args, ctx) {
+    const { recipe } = recipeFromArgs(args, ctx);
+    const waitTimeoutMs = waitTimeout(args);
+    const { planLaunch } = await import('../../ec2/plan.js');
+    const { cryptoRandom, openEngine } = await import('../../ec2/engine.js');
+    const { runLaunch } = await import('../../ec2/launch.js');
+    const { renderLaunchUserData } = await import('../../ec2/user-data.js');
+
+    const plan = planLaunch(recipe, launchFlags(args), { now: new Date(), random: cryptoRandom });
+    const userData = renderLaunchUserData(recipe, plan, VERSION);
+    const { env, close } = await openEngine(ctx, engineOptionsFrom(args, plan.region));
+    if (waitTimeoutMs !== undefined) env.timing = { ...env.timing, healthTimeoutMs: waitTimeoutMs };
+    try {
+      const noWait = flagOpt(args, 'no-wait');
+      const result = await runLaunch(env, plan, userData.body, { noWait });
+      if (flagOpt(args, 'json')) {
+        ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        return;
+      }
+      const ends = result.expiresAt ? `; it ends itself at ${result.expiresAt}` : '';
+      if (noWait) {
+        ctx.stderr.write(
+          `launched ${plan.deployment} without waiting${ends}; "bootstrap ls" shows its state\n`,
+        );
+        ctx.stdout.write(`${plan.deployment}\n`);
+        return;
+      }
+      ctx.stderr.write(
+        `${plan.deployment} is up${ends}; "bootstrap down ${plan.deployment}" ends it now\n`,
+      );
+      for (const i of result.instances) if (i.url) ctx.stdout.write(`${i.url}\n`);
+    } finally {
+      close();
+    }
   },
 };
 export default command;
+
+function launchFlags(args: ParsedArgs) {
+  const flags: Record<string, string | boolean> = {};
+  const strings = {
+    region: 'region',
+    instanceType: 'instance-type',
+    image: 'image',
+    os: 'os',
+    keyName: 'key-name',
+    subnet: 'subnet',
+    instanceProfile: 'instance-profile',
+    ttl: 'ttl',
+    count: 'count',
+  } as const;
+  for (const [key, flag] of Object.entries(strings)) {
+    const value = stringOpt(args, flag);
+    if (value !== undefined) flags[key] = value;
+  }
+  if (flagOpt(args, 'fleet')) flags.fleet = true;
+  if (flagOpt(args, 'open-port')) flags.openPort = true;
+  return flags;
+}
+
+function waitTimeout(args: ParsedArgs): number | undefined {
+  const text = stringOpt(args, 'wait-timeout');
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new UsageError(`--wait-timeout ${text}: expected a duration such as 10m or 1h`);
+  }
+  return ms;
+}

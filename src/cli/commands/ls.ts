@@ -1,13 +1,29 @@
-// `bootstrap ls`: not built yet (see its issue).
-import { GitstrapError } from '../../lib/errors.js';
-import type { Command } from '../command.js';
+// `bootstrap ls [--json]`: the deployments in reach, found by tag: recipe, state, address, age, time left.
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { flagOpt, type Command } from '../command.js';
 
 const command: Command = {
   name: 'ls',
-  usage: '  bootstrap ls',
-  options: {},
-  async run() {
-    throw new GitstrapError('bootstrap ls is not built yet');
+  usage: `  bootstrap ls [--region REGION] [--endpoint-url URL] [--json]
+${AWS_USAGE}`,
+  options: { ...awsOptions },
+  async run(args, ctx) {
+    const { openEngine } = await import('../../ec2/engine.js');
+    const { takeInventory } = await import('../../ec2/inventory.js');
+    const { formatDeploymentTable, sortRows, summarizeDeployment } =
+      await import('../../ec2/listing.js');
+    const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
+    try {
+      const now = env.now();
+      const rows = sortRows(
+        [...(await takeInventory(env)).values()].map((d) => summarizeDeployment(d, now)),
+      );
+      ctx.stdout.write(
+        flagOpt(args, 'json') ? JSON.stringify(rows, null, 2) + '\n' : formatDeploymentTable(rows),
+      );
+    } finally {
+      close();
+    }
   },
 };
 export default command;

@@ -1,13 +1,37 @@
-// `bootstrap reap`: not built yet (see its issue).
-import { GitstrapError } from '../../lib/errors.js';
-import type { Command } from '../command.js';
+// `bootstrap reap [--dry-run] [--json]`: end every deployment in reach whose expiry has passed.
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { ExitCode } from '../../lib/errors.js';
+import { flagOpt, type Command } from '../command.js';
 
 const command: Command = {
   name: 'reap',
-  usage: '  bootstrap reap',
-  options: {},
-  async run() {
-    throw new GitstrapError('bootstrap reap is not built yet');
+  usage: `  bootstrap reap [--dry-run] [--region REGION] [--endpoint-url URL] [--json]
+      --dry-run             only list the expired deployments
+${AWS_USAGE}`,
+  options: { ...awsOptions, 'dry-run': { type: 'boolean' } },
+  async run(args, ctx) {
+    const { openEngine } = await import('../../ec2/engine.js');
+    const { runReap } = await import('../../ec2/reap.js');
+    const { leftBehindError } = await import('../../ec2/down.js');
+    const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
+    try {
+      const result = await runReap(env, { dryRun: flagOpt(args, 'dry-run') });
+      const failure = leftBehindError(result.ended);
+      if (flagOpt(args, 'json')) {
+        ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        return failure ? ExitCode.failed : ExitCode.ok;
+      }
+      if (failure) throw failure;
+      if (!result.expired.length) ctx.stdout.write('no expired deployments\n');
+      else if (result.dryRun) ctx.stdout.write(`expired: ${result.expired.join(' ')}\n`);
+      else
+        for (const r of result.ended)
+          ctx.stdout.write(
+            `${r.deployment} ended: ${r.destroyed.join(', ') || 'nothing was left'}\n`,
+          );
+    } finally {
+      close();
+    }
   },
 };
 export default command;

@@ -1,0 +1,104 @@
+// What exists of gitstrap's deployments, found by their tag: live instances, Auto Scaling groups,
+// launch templates and security groups, grouped by deployment id. ls, down, reap and refresh read it.
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import type { Instance } from '@aws-sdk/client-ec2';
+import {
+  buildDescribeAutoScalingGroupsRequest,
+  buildDescribeDeploymentLaunchTemplatesRequest,
+} from './fleet-requests.js';
+import type { FlowEnv } from './flow-env.js';
+import { buildDescribeDeploymentInstancesRequest } from './instance-requests.js';
+import { buildDescribeDeploymentSecurityGroupsRequest } from './network-requests.js';
+import { describeAllGroups, describeAllInstances } from './resources.js';
+import { readDeploymentTags, type DeploymentTags } from './tags.js';
+
+/** Everything that exists of one deployment. */
+export interface DeploymentResources extends DeploymentTags {
+  instances: Instance[];
+  groups: AutoScalingGroup[];
+  templates: Array<{ id: string; name: string }>;
+  securityGroups: Array<{ id: string; name: string }>;
+}
+
+const MAX_PAGES = 100;
+
+/** The deployments in reach (one, when `deployment` is given), by id. */
+export async function takeInventory(
+  env: Pick<FlowEnv, 'api'>,
+  deployment?: string,
+): Promise<Map<string, DeploymentResources>> {
+  const found = new Map<string, DeploymentResources>();
+  const entry = (tags: Parameters<typeof readDeploymentTags>[0]) => {
+    const read = readDeploymentTags(tags);
+    if (!read || (deployment !== undefined && read.deployment !== deployment)) return undefined;
+    let d = found.get(read.deployment);
+    if (!d) {
+      d = { ...read, instances: [], groups: [], templates: [], securityGroups: [] };
+      found.set(read.deployment, d);
+    }
+    return d;
+  };
+
+  const [instances, groups, templates, securityGroups] = await Promise.all([
+    describeAllInstances(env, buildDescribeDeploymentInstancesRequest(deployment)),
+    describeAllGroups(env, buildDescribeAutoScalingGroupsRequest({ deployment })),
+    describeAllTemplates(env, deployment),
+    describeAllSecurityGroups(env, deployment),
+  ]);
+  for (const g of groups) entry(g.Tags)?.groups.push(g);
+  for (const i of instances) entry(i.Tags)?.instances.push(i);
+  for (const t of templates) {
+    if (t.LaunchTemplateId && t.LaunchTemplateName)
+      entry(t.Tags)?.templates.push({ id: t.LaunchTemplateId, name: t.LaunchTemplateName });
+  }
+  for (const s of securityGroups) {
+    if (s.GroupId) entry(s.Tags)?.securityGroups.push({ id: s.GroupId, name: s.GroupName ?? '' });
+  }
+  return found;
+}
+
+async function describeAllTemplates(env: Pick<FlowEnv, 'api'>, deployment?: string) {
+  const request = buildDescribeDeploymentLaunchTemplatesRequest(deployment);
+  const all = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await env.api.describeLaunchTemplates({
+      ...request,
+      ...(token ? { NextToken: token } : {}),
+    });
+    all.push(...(out.LaunchTemplates ?? []));
+    token = out.NextToken;
+    if (!token) break;
+  }
+  return all;
+}
+
+async function describeAllSecurityGroups(env: Pick<FlowEnv, 'api'>, deployment?: string) {
+  const request = buildDescribeDeploymentSecurityGroupsRequest(deployment);
+  const all = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await env.api.describeSecurityGroups({
+      ...request,
+      ...(token ? { NextToken: token } : {}),
+    });
+    all.push(...(out.SecurityGroups ?? []));
+    token = out.NextToken;
+    if (!token) break;
+  }
+  return all;
+}
+
+/** When a deployment began: its earliest instance launch or group creation. */
+export function launchedAt(d: DeploymentResources): Date | undefined {
+  const times = [
+    ...d.instances.map((i) => i.LaunchTime),
+    ...d.groups.map((g) => g.CreatedTime),
+  ].filter((t): t is Date => t instanceof Date);
+  return times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : undefined;
+}
+
+/** Whether a deployment's expiry has passed. */
+export function isExpired(d: DeploymentResources, now: Date): boolean {
+  return d.expiresAt !== undefined && d.expiresAt.getTime() <= now.getTime();
+}
