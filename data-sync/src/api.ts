@@ -2,6 +2,7 @@
 // The engine lives in this folder; see data-sync/README.md for the on-disk contract it keeps.
 import type { DataConfig } from '../../src/recipe/schema.js';
 import type { Logger } from '../../src/lib/log.js';
+import type { Exec } from './exec.js';
 
 /** One finished sync attempt, as the status page and logs show it. */
 export interface SyncResult {
@@ -16,7 +17,32 @@ export interface SyncResult {
   /** For failures: which phase (fetch, checkout, transform, check, verify, publish) and why. */
   phase?: string;
   error?: string;
+  /** For failures: one line on how to fix it. */
+  hint?: string;
   trigger: 'startup' | 'schedule' | 'webhook' | 'manual';
+  /** For publishes: milliseconds from the start until the new version was served (the swap). */
+  servedAfterMs?: number;
+  /** For publishes: whether the version was built in a reused folder (only changed files written). */
+  reusedFolder?: boolean;
+  /** Why nothing changed, when it is not simply "same commit" (e.g. held by a rollback). */
+  note?: string;
+  /** For publishes: why the service could not be notified (the publish stands). */
+  notifyError?: string;
+}
+
+/** Per-call options of `sync`. */
+export interface SyncCallOptions {
+  /** A retry of a failed sync: a failing retry does not count again against the failure budget. */
+  retry?: boolean;
+  /** Aborts the sync (its child processes are stopped); `current` stays as it was. */
+  signal?: AbortSignal;
+}
+
+/** Whether data sync is healthy: fewer than `data.failure_budget` failed syncs in a row. */
+export interface SyncHealth {
+  healthy: boolean;
+  consecutiveFailures: number;
+  lastSuccessAt?: string;
 }
 
 export interface DataSyncOptions {
@@ -29,15 +55,27 @@ export interface DataSyncOptions {
   /** Called after a new version is published (the agent invalidates caches, notifies the service). */
   onPublish?: (result: SyncResult & { dir: string }) => void | Promise<void>;
   now?: () => Date;
+  /** The service's PID, for `data.notify.signal` (it changes when the service restarts). */
+  servicePid?: () => number | undefined;
+  /** Values for {port}, {service}, {state} in transform, check and notify commands. */
+  placeholders?: Record<string, string>;
+  /** How long a sync waits for another process's sync to finish (default 30 s). */
+  lockWaitMs?: number;
+  /** Time limit of each git command (default 10 min). */
+  gitTimeoutMs?: number;
+  /** Runs child processes; defaults to the real one (tests and the agent may wrap it). */
+  exec?: Exec;
 }
 
 export interface DataSync {
   /** One sync: fetch, and publish a new version if the commit changed and every check passed. */
-  sync(trigger: SyncResult['trigger']): Promise<SyncResult>;
+  sync(trigger: SyncResult['trigger'], options?: SyncCallOptions): Promise<SyncResult>;
   /** Points `current` back at the previous kept version. */
   rollback(): Promise<SyncResult>;
   /** The version served now, if any: its commit and absolute folder. */
   current(): { commit: string; dir: string } | undefined;
   /** Recent results, newest first. */
   history(): SyncResult[];
+  /** The failure budget: unhealthy after `data.failure_budget` failed syncs in a row (retries not counted). */
+  health(): SyncHealth;
 }

@@ -1,6 +1,6 @@
 // The agent lock: one agent per state root. A PID file created exclusively; a lock whose owner is
 // gone (dead PID, or a PID from an earlier boot now reused) is taken over.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { GitstrapError } from '../lib/errors.js';
 
 /** What the lock file holds. */
@@ -96,55 +96,69 @@ export function acquireLock(
   if (bootId) owner.bootId = bootId;
   if (startTicks) owner.startTicks = startTicks;
 
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx', 0o644);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new GitstrapError(
-          `cannot create the agent lock ${file}: ${(error as NodeJS.ErrnoException).code}`,
-          { hint: 'the state root must be writable by the agent user (or pass --root DIR)' },
-        );
-      }
-      const existing = readOwner(file);
-      if (existing && isOwnerAlive(existing, probe)) {
-        throw new GitstrapError(
-          `an agent is already running for this state root (pid ${existing.pid}, since ${existing.startedAt})`,
-          {
-            hint: `nothing was changed; stop it first (systemctl stop gitstrap@NAME, or kill ${existing.pid}), or use another --root`,
-          },
-        );
-      }
-      // The owner is gone: take the lock over. Re-read right before removing it, so a lock that
-      // another starting agent just took is not removed.
-      const again = readOwner(file);
-      if (again && JSON.stringify(again) !== JSON.stringify(existing)) continue;
+  // The lock appears with its content at once (link of a written file), so no agent ever reads a
+  // half-written lock and mistakes it for a stale one.
+  const temp = `${file}.${pid}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(owner) + '\n', { mode: 0o644 });
+  } catch (error) {
+    throw new GitstrapError(
+      `cannot create the agent lock ${file}: ${(error as NodeJS.ErrnoException).code}`,
+      { hint: 'the state root must be writable by the agent user (or pass --root DIR)' },
+    );
+  }
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        unlinkSync(file);
-      } catch {
-        // someone else removed it first; try again
-      }
-      continue;
-    }
-    try {
-      writeSync(fd, JSON.stringify(owner) + '\n');
-    } finally {
-      closeSync(fd);
-    }
-    return {
-      owner,
-      release() {
-        const current = readOwner(file);
-        if (current && current.pid === owner.pid && current.startedAt === owner.startedAt) {
-          try {
-            unlinkSync(file);
-          } catch {
-            // already gone
-          }
+        linkSync(temp, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const existing = readOwner(file);
+        if (existing && isOwnerAlive(existing, probe)) {
+          throw new GitstrapError(
+            `an agent is already running for this state root (pid ${existing.pid}, since ${existing.startedAt})`,
+            {
+              hint: `nothing was changed; stop it first (systemctl stop gitstrap@NAME, or kill ${existing.pid}), or use another --root`,
+            },
+          );
         }
-      },
-    };
+        // The owner is gone: take the lock over. Re-read right before removing it, so a lock that
+        // another starting agent just took is not removed.
+        const again = readOwner(file);
+        if (JSON.stringify(again) !== JSON.stringify(existing)) continue;
+        try {
+          unlinkSync(file);
+        } catch {
+          // someone else removed it first; try again
+        }
+        continue;
+      }
+      return {
+        owner,
+        release() {
+          const current = readOwner(file);
+          if (current && current.pid === owner.pid && current.startedAt === owner.startedAt) {
+            try {
+              unlinkSync(file);
+            } catch {
+              // already gone
+            }
+          }
+        },
+      };
+    }
+  } catch (error) {
+    if (error instanceof GitstrapError) throw error;
+    throw new GitstrapError(
+      `cannot create the agent lock ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { hint: 'the state root must be writable by the agent user (or pass --root DIR)' },
+    );
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // not created
+    }
   }
   throw new GitstrapError(`could not take the agent lock ${file}: another agent keeps taking it`, {
     hint: 'another agent is starting for this state root at the same time; run one at a time',

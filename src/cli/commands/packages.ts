@@ -1,13 +1,33 @@
-// `bootstrap packages`: not built yet (see its issue).
-import { GitstrapError } from '../../lib/errors.js';
-import type { Command } from '../command.js';
+// `bootstrap packages --recipe X [--set ...]`: installs the recipe's OS packages with apt-get or dnf
+// (the one step that runs as root; the systemd unit runs it before the agent). Idempotent.
+import { installRecipePackages } from '../../agent/recipe-packages.js';
+import { detectPackageManager, processPackageRunner } from '../../agent/packages.js';
+import { jsonLogger } from '../../lib/log.js';
+import { RECIPE_USAGE, recipeOptions, stringOpt, type Command } from '../command.js';
+import { recipeFromArgs } from '../recipe-arg.js';
 
 const command: Command = {
   name: 'packages',
-  usage: '  bootstrap packages',
-  options: {},
-  async run() {
-    throw new GitstrapError('bootstrap packages is not built yet');
+  usage: `  sudo bootstrap packages --recipe NAME|PATH [--set KEY=VALUE ...]
+${RECIPE_USAGE}`,
+  options: { ...recipeOptions },
+  async run(args, ctx) {
+    const { recipe } = recipeFromArgs(args, ctx);
+    const logger = jsonLogger((line) => ctx.stdout.write(line));
+    const kind = detectPackageManager(ctx.env);
+    const reports = await installRecipePackages(recipe, {
+      kind,
+      isRoot: process.getuid?.() === 0,
+      run: processPackageRunner(ctx.env, { signal: ctx.signal }),
+      logger,
+      rootCommand: `bootstrap packages --recipe ${stringOpt(args, 'recipe') ?? recipe.name}`,
+    });
+    const installed = reports.flatMap((r) => r.installed);
+    logger.log('info', 'packages.done', {
+      steps: reports.length,
+      installed,
+      ...(kind ? { manager: kind } : {}),
+    });
   },
 };
 export default command;

@@ -1,13 +1,35 @@
-// `bootstrap run`: not built yet (see its issue).
-import { GitstrapError } from '../../lib/errors.js';
-import type { Command } from '../command.js';
+// `bootstrap run --recipe X [--set ...] [--root DIR]` (also plain `bootstrap --recipe X`): turns this
+// machine into the service and keeps it running until SIGTERM/Ctrl-C. The agent is src/agent/agent.ts.
+import { runAgent } from '../../agent/agent.js';
+import { createDataEngine } from '../../agent/data-engine.js';
+import { defaultStateRoot } from '../../agent/layout.js';
+import { jsonLogger } from '../../lib/log.js';
+import { createAgentServer } from '../../serve/index.js';
+import { RECIPE_USAGE, recipeOptions, stringOpt, type Command } from '../command.js';
+import { recipeFromArgs } from '../recipe-arg.js';
 
 const command: Command = {
   name: 'run',
-  usage: '  bootstrap run',
-  options: {},
-  async run() {
-    throw new GitstrapError('bootstrap run is not built yet');
+  usage: `  bootstrap [run] --recipe NAME|PATH [--set KEY=VALUE ...] [--root DIR]
+${RECIPE_USAGE}
+      --root DIR            the agent's state root (default /var/lib/gitstrap/NAME)`,
+  options: { ...recipeOptions, root: { type: 'string' } },
+  async run(args, ctx) {
+    const { recipe } = recipeFromArgs(args, ctx);
+    const root = stringOpt(args, 'root') ?? defaultStateRoot(recipe.name);
+    const logger = jsonLogger((line) => ctx.stdout.write(line), {
+      level: ctx.verbose ? 'debug' : 'info',
+    });
+    return runAgent({
+      recipe,
+      root,
+      recipeArg: stringOpt(args, 'recipe') ?? recipe.name,
+      env: ctx.env,
+      logger,
+      signal: ctx.signal,
+      createServer: createAgentServer,
+      createDataEngine,
+    });
   },
 };
 export default command;

@@ -1,0 +1,95 @@
+// The checks a new version must pass before it is published: a path exists, a file parses as JSON,
+// a command exits 0. And the contract's own: no .git at the top of a version.
+import { lstat, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DataCheck } from '../../src/recipe/schema.js';
+import { durationMs } from '../../src/lib/duration.js';
+import { describeExit, type Exec } from './exec.js';
+import { lastLines, SyncFailure } from './failure.js';
+import { resolveInside } from './paths.js';
+import { fillPlaceholders } from './placeholders.js';
+
+export interface CheckContext {
+  root: string;
+  exec: Exec;
+  placeholders: Readonly<Record<string, string>>;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/** A one-line name for a check in messages: "check 1 (json index.json)". */
+export function describeCheck(c: DataCheck, index: number): string {
+  const what =
+    c.exists !== undefined
+      ? `exists ${c.exists}`
+      : c.json !== undefined
+        ? `json ${c.json}`
+        : `run ${c.run?.[0] ?? ''}`;
+  return `check ${index + 1} (${what})`;
+}
+
+async function runOne(c: DataCheck, index: number, ctx: CheckContext): Promise<void> {
+  const name = describeCheck(c, index);
+  const rel = c.exists ?? c.json;
+  if (rel !== undefined) {
+    const full = resolveInside(ctx.root, rel);
+    if (!full) throw new SyncFailure('check', `${name}: ${rel} leads outside the data folder`);
+    try {
+      await lstat(full);
+    } catch {
+      throw new SyncFailure('check', `${name} failed: ${rel} does not exist in the new version`);
+    }
+    if (c.json !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(full, 'utf8');
+      } catch (error) {
+        throw new SyncFailure(
+          'check',
+          `${name} failed: cannot read ${rel}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        throw new SyncFailure(
+          'check',
+          `${name} failed: ${rel} is not valid JSON: ${(error as Error).message}`,
+        );
+      }
+    }
+    return;
+  }
+  if (c.run) {
+    const timeoutMs = durationMs(c.timeout);
+    const argv = fillPlaceholders(c.run, { ...ctx.placeholders, data: ctx.root });
+    const result = await ctx.exec(argv, {
+      cwd: ctx.root,
+      env: ctx.env,
+      timeoutMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    if (result.code !== 0) {
+      const output = lastLines(result.stderr || result.stdout, 4).join('; ');
+      throw new SyncFailure(
+        'check',
+        `${name} failed (${describeExit(result, timeoutMs)})${output ? `: ${output}` : ''}`,
+      );
+    }
+  }
+}
+
+/** Runs every check; throws a SyncFailure (phase "check") at the first that fails. */
+export async function runChecks(checks: readonly DataCheck[], ctx: CheckContext): Promise<void> {
+  try {
+    await lstat(path.join(ctx.root, '.git'));
+    throw new SyncFailure(
+      'check',
+      'the new version has a .git entry at its top level; versions must not contain one',
+      'do not ship a .git folder inside an archive or create one in a transform',
+    );
+  } catch (error) {
+    if (error instanceof SyncFailure) throw error;
+  }
+  for (const [index, c] of checks.entries()) await runOne(c, index, ctx);
+}
