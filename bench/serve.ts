@@ -9,10 +9,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort } from '../src/lib/free-port.js';
+import { waitForPort } from '../test/helpers/proc.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -85,9 +86,9 @@ async function main(): Promise<void> {
   try {
     const small = writeData(root);
     const ports = {
-      nginx: await freePort(),
-      agent: await freePort(),
-      'express.static': await freePort(),
+      nginx: await freeLoopbackPort(),
+      agent: await freeLoopbackPort(),
+      'express.static': await freeLoopbackPort(),
     };
     children.push(startNginx(nginx, taskset, root, ports.nginx));
     const self = fileURLToPath(import.meta.url);
@@ -404,28 +405,4 @@ function need(command: string, debianPackage: string): string {
     process.exit(1);
   }
   return resolved;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on port ${port} after 20 s`);
 }

@@ -15,15 +15,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDataSync } from '../data-sync/src/index.js';
 import { execCommand, type Exec } from '../data-sync/src/exec.js';
+import { freeLoopbackPort } from '../src/lib/free-port.js';
 import { silentLogger } from '../src/lib/log.js';
 import { data as dataSchema } from '../src/recipe/schema.js';
 import { startTcpProxy, type TcpProxy } from '../test/data-sync/tcp-proxy.js';
+import { waitForPort } from '../test/helpers/proc.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -72,30 +73,6 @@ const median = (xs: number[]) => {
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
 const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
 const mb = (x: number) => `${(x / 1024 / 1024).toFixed(0)} MB`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 async function diskUsed(...dirs: string[]): Promise<number> {
   const out = await run(['du', '-s', '--block-size=1', '-c', ...dirs]);
@@ -209,7 +186,7 @@ async function changeOneFile(repo: string, n: number): Promise<void> {
 async function main(): Promise<void> {
   const source = await ensureDataRepo();
   const work = mkdtempSync(path.join(os.tmpdir(), 'gitstrap-bench-sync-'));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const daemon = spawn(
     'git',
     [
@@ -229,7 +206,7 @@ async function main(): Promise<void> {
   process.on('exit', stopDaemon);
   let proxy: TcpProxy | undefined;
   try {
-    await waitForPort(port);
+    await waitForPort(port, 10_000);
     proxy = await startTcpProxy(port);
     await measure(source, work, `git://127.0.0.1:${proxy.port}/data.git`, proxy);
   } finally {

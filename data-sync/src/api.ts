@@ -2,6 +2,7 @@
 // The engine lives in this folder; see data-sync/README.md for the on-disk contract it keeps.
 import type { DataConfig } from '../../src/recipe/schema.js';
 import type { Logger } from '../../src/lib/log.js';
+import type { PlaceholderValues } from '../../src/lib/placeholders.js';
 import type { Exec } from './exec.js';
 
 /** One finished sync attempt, as the status page and logs show it. */
@@ -58,7 +59,7 @@ export interface DataSyncOptions {
   /** The service's PID, for `data.notify.signal` (it changes when the service restarts). */
   servicePid?: () => number | undefined;
   /** Values for {port}, {service}, {state} in transform, check and notify commands. */
-  placeholders?: Record<string, string>;
+  placeholders?: PlaceholderValues;
   /** How long a sync waits for another process's sync to finish (default 30 s). */
   lockWaitMs?: number;
   /** Time limit of each git command (default 10 min). */

@@ -4,18 +4,9 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataCheck } from '../../src/recipe/schema.js';
 import { durationMs } from '../../src/lib/duration.js';
-import { describeExit, type Exec } from './exec.js';
-import { lastLines, SyncFailure } from './failure.js';
+import { SyncFailure } from './failure.js';
 import { resolveInside } from './paths.js';
-import { fillPlaceholders } from './placeholders.js';
-
-export interface CheckContext {
-  root: string;
-  exec: Exec;
-  placeholders: Readonly<Record<string, string>>;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
+import { runVersionCommand, type VersionContext } from './version-command.js';
 
 /** A one-line name for a check in messages: "check 1 (json index.json)". */
 export function describeCheck(c: DataCheck, index: number): string {
@@ -28,7 +19,7 @@ export function describeCheck(c: DataCheck, index: number): string {
   return `check ${index + 1} (${what})`;
 }
 
-async function runOne(c: DataCheck, index: number, ctx: CheckContext): Promise<void> {
+async function runOne(c: DataCheck, index: number, ctx: VersionContext): Promise<void> {
   const name = describeCheck(c, index);
   const rel = c.exists ?? c.json;
   if (rel !== undefined) {
@@ -60,27 +51,11 @@ async function runOne(c: DataCheck, index: number, ctx: CheckContext): Promise<v
     }
     return;
   }
-  if (c.run) {
-    const timeoutMs = durationMs(c.timeout);
-    const argv = fillPlaceholders(c.run, { ...ctx.placeholders, data: ctx.root });
-    const result = await ctx.exec(argv, {
-      cwd: ctx.root,
-      env: ctx.env,
-      timeoutMs,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    if (result.code !== 0) {
-      const output = lastLines(result.stderr || result.stdout, 4).join('; ');
-      throw new SyncFailure(
-        'check',
-        `${name} failed (${describeExit(result, timeoutMs)})${output ? `: ${output}` : ''}`,
-      );
-    }
-  }
+  if (c.run) await runVersionCommand(ctx, 'check', name, c.run, durationMs(c.timeout));
 }
 
 /** Runs every check; throws a SyncFailure (phase "check") at the first that fails. */
-export async function runChecks(checks: readonly DataCheck[], ctx: CheckContext): Promise<void> {
+export async function runChecks(checks: readonly DataCheck[], ctx: VersionContext): Promise<void> {
   try {
     await lstat(path.join(ctx.root, '.git'));
     throw new SyncFailure(

@@ -1,28 +1,19 @@
-// Runs one child process in its own process group, with a time limit and an abort signal that kill
-// the whole group; output is kept (bounded) for error messages. Never rejects.
-import { spawn } from 'node:child_process';
+// Runs one child process for the engine (git, tar, transform and check commands) through
+// src/lib/run-process.ts (process group, time limit, abort); the end of its output is kept for error
+// messages. Never rejects.
+import { runProcess, type ProcessExit, type RunProcessOptions } from '../../src/lib/run-process.js';
 
-/** How a child process ended. */
-export interface ExecResult {
-  /** Exit code; null when killed by a signal or when it could not start. */
-  code: number | null;
-  signal: NodeJS.Signals | null;
+/** How a child process ended, with the end of its output. */
+export interface ExecResult extends ProcessExit {
   stdout: string;
   stderr: string;
-  timedOut: boolean;
-  aborted: boolean;
-  /** Why it could not start (e.g. "ENOENT"), if it did not. */
-  startError?: string;
 }
 
-export interface ExecOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Called with the child's PID right after it starts, and again when it ends. */
-  onSpawn?: (pid: number) => void;
-  onExit?: (pid: number) => void;
+/** The runner's options (the kill grace is fixed at 2 s), and how much output to keep. */
+export interface ExecOptions extends Omit<
+  RunProcessOptions,
+  'killGraceMs' | 'onStdout' | 'onStderr'
+> {
   /** Bytes of each stream kept (the end is kept). */
   maxOutput?: number;
 }
@@ -30,92 +21,22 @@ export interface ExecOptions {
 /** A function that runs a command; the engine takes one so tests and the agent can wrap it. */
 export type Exec = (argv: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 
-/** Sends a signal to a process group, ignoring one that is gone. */
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
 /** Runs argv (no shell) to completion. */
-export const execCommand: Exec = (argv, options = {}) => {
-  const [program, ...args] = argv;
-  const max = options.maxOutput ?? 64 * 1024;
-  return new Promise((resolve) => {
-    const empty = { stdout: '', stderr: '', timedOut: false, aborted: false, signal: null };
-    if (program === undefined) {
-      resolve({ ...empty, code: null, startError: 'empty command' });
-      return;
-    }
-    if (options.signal?.aborted) {
-      resolve({ ...empty, code: null, aborted: true });
-      return;
-    }
-    const child = spawn(program, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const keep = (acc: string, chunk: Buffer) => {
-      const next = acc + chunk.toString();
-      return next.length > max ? next.slice(-max) : next;
-    };
-    child.stdout.on('data', (d: Buffer) => (stdout = keep(stdout, d)));
-    child.stderr.on('data', (d: Buffer) => (stderr = keep(stderr, d)));
-    const stop = () => {
-      if (child.pid === undefined) return;
-      killGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(
-        () => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'),
-        2000,
-      );
-    };
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            stop();
-          }, options.timeoutMs);
-    const onAbort = () => {
-      aborted = true;
-      stop();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
-    let settled = false;
-    const finish = (result: ExecResult) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (child.pid !== undefined) options.onExit?.(child.pid);
-      resolve(result);
-    };
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      finish({
-        code: null,
-        signal: null,
-        stdout,
-        stderr,
-        timedOut,
-        aborted,
-        startError: error.code ?? error.message,
-      }),
-    );
-    child.on('close', (code, signal) =>
-      finish({ code, signal, stdout, stderr, timedOut, aborted }),
-    );
+export const execCommand: Exec = async (argv, options = {}) => {
+  const { maxOutput = 64 * 1024, ...rest } = options;
+  let stdout = '';
+  let stderr = '';
+  const keep = (acc: string, chunk: Buffer) => {
+    const next = acc + chunk.toString();
+    return next.length > maxOutput ? next.slice(-maxOutput) : next;
+  };
+  const exit = await runProcess(argv, {
+    ...rest,
+    killGraceMs: 2000,
+    onStdout: (d) => (stdout = keep(stdout, d)),
+    onStderr: (d) => (stderr = keep(stderr, d)),
   });
+  return { ...exit, stdout, stderr };
 };
 
 /** One line saying how a failed command ended: "exit code 2", "timed out after 5s", ... */

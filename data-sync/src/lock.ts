@@ -1,28 +1,28 @@
-// The sync lock: one sync at a time per data folder, across processes. A file created atomically
-// (link of a complete temp file) holding the owner's PID, start time and a token. A lock whose owner
-// is dead (PID gone, a zombie, or reused by another process) is taken over, and the child processes
-// the dead owner left behind (a git fetch, a tar) are killed first, so they cannot write under the
-// new owner's feet.
+// The sync lock: one sync at a time per data folder, across processes. A PID lock
+// (src/lib/pid-lock.ts) that also holds a token. A live owner is waited for (bounded); a lock whose
+// owner is dead (PID gone, a zombie, or reused by another process) is taken over, and the child
+// processes the dead owner left behind (a git fetch, a tar) are killed first, so they cannot write
+// under the new owner's feet. A lock that cannot be read is taken over once it is old.
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import type { Logger } from '../../src/lib/log.js';
-import { killGroup } from './exec.js';
+import {
+  createLockFile,
+  identifyProcess,
+  isProcessAlive,
+  readLockFile,
+  setStaleLockAside,
+  unlinkQuietly,
+  type ProcessIdentity,
+} from '../../src/lib/pid-lock.js';
+import { killGroup } from '../../src/lib/run-process.js';
 import { SyncFailure } from './failure.js';
 import type { DataLayout } from './layout.js';
 
 /** What the lock file holds. */
-export interface LockOwner {
-  pid: number;
-  /** The process start time in clock ticks since boot (/proc/PID/stat field 22): guards PID reuse. */
-  startTicks?: string;
-  bootId?: string;
+export interface LockOwner extends ProcessIdentity {
   token: string;
   since: string;
-}
-
-interface ChildRecord {
-  pid: number;
-  startTicks?: string;
 }
 
 /** A held lock. Children started while it is held are recorded for a possible take-over. */
@@ -35,78 +35,27 @@ export interface SyncLock {
   release(): void;
 }
 
-/** Reads /proc/PID/stat: the start time and whether the process is a zombie. */
-function procStat(pid: number): { startTicks: string; zombie: boolean } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { startTicks: fields[19] ?? '', zombie: fields[0] === 'Z' || fields[0] === 'X' };
-  } catch {
-    return undefined;
-  }
-}
-
-function bootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a recorded process still runs (and is the same process, not a reused PID). */
-export function isProcessAlive(pid: number, startTicks?: string, lockBootId?: string): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (lockBootId && bootId() && lockBootId !== bootId()) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = procStat(pid);
-  if (stat?.zombie) return false;
-  if (startTicks && stat && stat.startTicks !== startTicks) return false;
-  return true;
-}
-
-function readJson<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // gone already
-  }
-}
+/** How old an unreadable lock must be before it is taken over (a writer may be mid-way). */
+const UNREADABLE_LOCK_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Creates `file` with `content` only if it does not exist (atomically, complete or not at all). */
-function createExclusive(file: string, content: string, token: string): boolean {
-  const tmp = `${file}.${process.pid}.${token}.tmp`;
-  writeFileSync(tmp, content);
+/** The children file of `owner`: what it started, for a new owner to kill. */
+function readChildren(layout: DataLayout, owner: LockOwner): ProcessIdentity[] {
   try {
-    linkSync(tmp, file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    unlinkQuietly(tmp);
+    const record = JSON.parse(readFileSync(layout.lockChildren, 'utf8')) as {
+      token?: string;
+      children?: ProcessIdentity[];
+    };
+    return record.token === owner.token ? (record.children ?? []) : [];
+  } catch {
+    return [];
   }
 }
 
 /** Kills the processes a dead owner left behind, and waits (bounded) until they are gone. */
 async function killOrphans(layout: DataLayout, owner: LockOwner, logger: Logger): Promise<void> {
-  const record = readJson<{ token?: string; children?: ChildRecord[] }>(layout.lockChildren);
-  if (!record || record.token !== owner.token) return;
-  const alive = (record.children ?? []).filter((c) => isProcessAlive(c.pid, c.startTicks));
+  const alive = readChildren(layout, owner).filter((c) => isProcessAlive(c));
   for (const child of alive) {
     logger.log('warn', 'data.lock.orphan-killed', { pid: child.pid, ownerPid: owner.pid });
     killGroup(child.pid, 'SIGKILL');
@@ -116,32 +65,25 @@ async function killOrphans(layout: DataLayout, owner: LockOwner, logger: Logger)
       // gone already
     }
   }
-  for (let i = 0; i < 100 && alive.some((c) => isProcessAlive(c.pid, c.startTicks)); i++) {
+  for (let i = 0; i < 100 && alive.some((c) => isProcessAlive(c)); i++) {
     await sleep(20);
   }
 }
 
-/** Removes a lock whose owner is dead; false when someone else got there first. */
-async function takeOver(layout: DataLayout, stale: LockOwner, logger: Logger): Promise<void> {
-  const aside = `${layout.lock}.stale-${process.pid}`;
-  try {
-    renameSync(layout.lock, aside);
-  } catch {
-    return; // someone else moved it
-  }
-  const moved = readJson<LockOwner>(aside);
-  if (moved && moved.token !== stale.token) {
-    // Between our look and our move, another process took the lock over: give it back.
-    try {
-      linkSync(aside, layout.lock);
-    } catch {
-      // a third process holds it now; the one we moved will notice with stillHeld()
-    }
-    unlinkQuietly(aside);
-    return;
-  }
-  logger.log('warn', 'data.lock.stale', { pid: stale.pid, since: stale.since });
-  await killOrphans(layout, stale, logger);
+/** Takes a dead owner's lock out of the way, after killing what it left running. */
+async function takeOver(
+  layout: DataLayout,
+  stale: LockOwner | undefined,
+  logger: Logger,
+): Promise<void> {
+  // Between our look and our move, another process may have taken the lock over: then it stays.
+  const aside = setStaleLockAside<LockOwner>(
+    layout.lock,
+    (moved) => !moved || moved.token === stale?.token,
+  );
+  if (!aside) return;
+  logger.log('warn', 'data.lock.stale', { pid: stale?.pid ?? 0, since: stale?.since ?? '' });
+  if (stale) await killOrphans(layout, stale, logger);
   unlinkQuietly(layout.lockChildren);
   unlinkQuietly(aside);
 }
@@ -152,27 +94,23 @@ export async function acquireSyncLock(
   options: { waitMs: number; logger: Logger; now?: () => Date; signal?: AbortSignal },
 ): Promise<SyncLock> {
   const token = randomBytes(8).toString('hex');
-  const stat = procStat(process.pid);
   const owner: LockOwner = {
-    pid: process.pid,
-    ...(stat ? { startTicks: stat.startTicks } : {}),
-    ...(bootId() ? { bootId: bootId() as string } : {}),
+    ...identifyProcess(process.pid),
     token,
     since: (options.now?.() ?? new Date()).toISOString(),
   };
-  const content = JSON.stringify(owner) + '\n';
   const deadline = Date.now() + options.waitMs;
   for (let attempt = 0; ; attempt++) {
     if (options.signal?.aborted)
       throw new SyncFailure('lock', 'interrupted while waiting for the sync lock');
     try {
-      if (createExclusive(layout.lock, content, token)) break;
+      if (createLockFile(layout.lock, owner)) break;
     } catch (error) {
       // Our temp file was swept by another owner's recovery between write and link: try again.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || Date.now() >= deadline) throw error;
       continue;
     }
-    const holder = readJson<LockOwner>(layout.lock);
+    const holder = readLockFile<LockOwner>(layout.lock);
     if (holder === undefined) {
       // Unreadable: a lock file damaged by hand or by a full disk. Old enough, it is taken over.
       let age: number;
@@ -181,11 +119,11 @@ export async function acquireSyncLock(
       } catch {
         continue; // removed meanwhile
       }
-      if (age > 10_000) {
-        await takeOver(layout, { pid: 0, token: '', since: '' }, options.logger);
+      if (age > UNREADABLE_LOCK_MS) {
+        await takeOver(layout, undefined, options.logger);
         continue;
       }
-    } else if (!isProcessAlive(holder.pid, holder.startTicks, holder.bootId)) {
+    } else if (!isProcessAlive(holder)) {
       await takeOver(layout, holder, options.logger);
       continue;
     }
@@ -199,7 +137,7 @@ export async function acquireSyncLock(
     await sleep(Math.min(250, 25 * (attempt + 1)));
   }
 
-  const children = new Map<number, ChildRecord>();
+  const children = new Map<number, ProcessIdentity>();
   const writeChildren = () => {
     const tmp = `${layout.lockChildren}.${process.pid}.tmp`;
     try {
@@ -209,25 +147,23 @@ export async function acquireSyncLock(
       // best effort: a full disk must not stop the sync itself
     }
   };
+  const holdsIt = () => readLockFile<LockOwner>(layout.lock)?.token === token;
   let released = false;
   return {
     owner,
     trackChild(pid) {
-      const s = procStat(pid);
-      children.set(pid, { pid, ...(s ? { startTicks: s.startTicks } : {}) });
+      children.set(pid, identifyProcess(pid));
       writeChildren();
     },
     untrackChild(pid) {
       children.delete(pid);
       writeChildren();
     },
-    stillHeld() {
-      return readJson<LockOwner>(layout.lock)?.token === token;
-    },
+    stillHeld: holdsIt,
     release() {
       if (released) return;
       released = true;
-      if (readJson<LockOwner>(layout.lock)?.token === token) {
+      if (holdsIt()) {
         unlinkQuietly(layout.lockChildren);
         unlinkQuietly(layout.lock);
       }

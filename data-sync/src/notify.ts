@@ -2,15 +2,15 @@
 // HTTP POST. A failed notification is reported, but does not undo the publish.
 import http from 'node:http';
 import https from 'node:https';
+import { fillArgv, fillPlaceholders, type PlaceholderValues } from '../../src/lib/placeholders.js';
 import type { DataConfig } from '../../src/recipe/schema.js';
 import { describeExit, type Exec } from './exec.js';
 import { lastLines } from './failure.js';
-import { fillPlaceholders } from './placeholders.js';
 
 export interface NotifyContext {
   servicePid?: () => number | undefined;
   exec: Exec;
-  placeholders: Readonly<Record<string, string>>;
+  placeholders: PlaceholderValues;
   env: NodeJS.ProcessEnv;
   /** What was published: the commit, the one before, the version folder. */
   event: { commit: string; previous?: string; dir: string };
@@ -63,7 +63,7 @@ export async function notifyService(
     return;
   }
   if (notify.run) {
-    const argv = fillPlaceholders(notify.run, values);
+    const argv = fillArgv(notify.run, values);
     const result = await ctx.exec(argv, {
       env: { ...ctx.env, GITSTRAP_DATA_COMMIT: ctx.event.commit },
       timeoutMs,
@@ -77,7 +77,7 @@ export async function notifyService(
     return;
   }
   if (notify.http) {
-    const [url] = fillPlaceholders([notify.http], values);
-    await postJson(url!, { event: 'data.published', ...ctx.event }, timeoutMs);
+    const url = fillPlaceholders(notify.http, values);
+    await postJson(url, { event: 'data.published', ...ctx.event }, timeoutMs);
   }
 }

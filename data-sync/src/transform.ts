@@ -4,21 +4,10 @@ import { cp, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataTransform } from '../../src/recipe/schema.js';
 import { durationMs } from '../../src/lib/duration.js';
-import { describeExit, type Exec } from './exec.js';
+import { describeExit } from './exec.js';
 import { lastLines, SyncFailure } from './failure.js';
 import { resolveInside } from './paths.js';
-import { fillPlaceholders } from './placeholders.js';
-
-export interface TransformContext {
-  /** The staging folder (absolute). */
-  root: string;
-  exec: Exec;
-  /** Values for {state}, {port}, {service}; {data} is the staging folder. */
-  placeholders: Readonly<Record<string, string>>;
-  /** The environment commands run with (never the git credentials). */
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
+import { execInVersion, runVersionCommand, type VersionContext } from './version-command.js';
 
 /** The tar command that extracts `archive` into `into` (GNU tar detects the compression). Pure. */
 export function planExtract(archive: string, into: string, strip: number): string[] {
@@ -48,7 +37,7 @@ export function describeTransform(t: DataTransform, index: number): string {
   return `transform ${index + 1} (${what})`;
 }
 
-function inside(ctx: TransformContext, rel: string, name: string): string {
+function inside(ctx: VersionContext, rel: string, name: string): string {
   const full = resolveInside(ctx.root, rel);
   if (!full) {
     throw new SyncFailure(
@@ -72,7 +61,7 @@ async function mustExist(full: string, rel: string, name: string): Promise<void>
   }
 }
 
-async function applyOne(t: DataTransform, index: number, ctx: TransformContext): Promise<void> {
+async function applyOne(t: DataTransform, index: number, ctx: VersionContext): Promise<void> {
   const name = describeTransform(t, index);
   const timeoutMs = durationMs(t.timeout);
   if (t.extract) {
@@ -85,12 +74,7 @@ async function applyOne(t: DataTransform, index: number, ctx: TransformContext):
     await mkdir(into, { recursive: true });
     inside(ctx, t.into, name);
     const argv = planExtract(archive, into, t.strip);
-    const result = await ctx.exec(argv, {
-      cwd: ctx.root,
-      env: ctx.env,
-      timeoutMs,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    const result = await execInVersion(ctx, argv, timeoutMs);
     if (result.code !== 0) {
       const why = lastLines(result.stderr, 4).join('; ');
       throw new SyncFailure(
@@ -126,31 +110,13 @@ async function applyOne(t: DataTransform, index: number, ctx: TransformContext):
     }
     return;
   }
-  if (t.run) {
-    const argv = fillPlaceholders(t.run, { ...ctx.placeholders, data: ctx.root });
-    const result = await ctx.exec(argv, {
-      cwd: ctx.root,
-      env: ctx.env,
-      timeoutMs,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    if (result.code !== 0) {
-      const output = lastLines(result.stderr || result.stdout, 4).join('; ');
-      throw new SyncFailure(
-        'transform',
-        `${name} failed (${describeExit(result, timeoutMs)})${output ? `: ${output}` : ''}`,
-        result.startError === 'ENOENT'
-          ? `install ${argv[0]} or fix the command in data.transform`
-          : undefined,
-      );
-    }
-  }
+  if (t.run) await runVersionCommand(ctx, 'transform', name, t.run, timeoutMs);
 }
 
 /** Applies every transform in order; throws a SyncFailure (phase "transform") at the first failure. */
 export async function applyTransforms(
   transforms: readonly DataTransform[],
-  ctx: TransformContext,
+  ctx: VersionContext,
 ): Promise<void> {
   for (const [index, t] of transforms.entries()) await applyOne(t, index, ctx);
 }

@@ -19,7 +19,7 @@ import type {
 import { gitEnvFor } from './auth/git-env.js';
 import { createDataMount } from './data-mount.js';
 import { expiryOf } from './expiry.js';
-import { freeLoopbackPort } from './free-port.js';
+import { freeLoopbackPort } from '../lib/free-port.js';
 import { healthReport, startHealthProbe, type HealthProbe } from './health.js';
 import { layoutOf } from './layout.js';
 import { acquireLock } from './lock.js';
@@ -29,7 +29,7 @@ import {
   processPackageRunner,
   type PackageRunner,
 } from './packages.js';
-import { fillArgv, type Placeholders } from './placeholders.js';
+import { fillArgv, type Placeholders } from '../lib/placeholders.js';
 import { runInstallSteps, stepEnv } from './run-steps.js';
 import { checkoutService, pruneCheckouts } from './service-checkout.js';
 import { loadServiceModule } from './service-module.js';

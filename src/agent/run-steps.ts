@@ -9,7 +9,7 @@ import { ExitCode, GitstrapError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { Recipe } from '../recipe/schema.js';
 import { ensurePackages, type PackageContext } from './packages.js';
-import { fillArgv, fillEnv, placeholderEnv, type Placeholders } from './placeholders.js';
+import { fillArgv, fillEnv, placeholderEnv, type Placeholders } from '../lib/placeholders.js';
 import { describeOutcome, runCommand } from './run-command.js';
 import { decideSteps, planSteps, type PlannedStep, type StepStamp } from './step-plan.js';
 

@@ -2,7 +2,7 @@
 // exponential backoff when it dies, stopped (SIGTERM to the group, then SIGKILL) when the agent stops.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../lib/log.js';
-import { killGroup } from './run-command.js';
+import { killGroup } from '../lib/run-process.js';
 
 /** How to start the service and how patient to be with it. */
 export interface SupervisorOptions {

@@ -13,10 +13,8 @@ import type {
   DeleteLaunchTemplateCommandInput,
   DescribeLaunchTemplatesCommandInput,
   DescribeLaunchTemplateVersionsCommandInput,
-  RequestLaunchTemplateData,
-  _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { METADATA_OPTIONS, rootVolumeMapping, type InstanceInputs } from './instance-requests.js';
+import { buildInstanceSettings, type InstanceInputs } from './instance-requests.js';
 import { deploymentFilter } from './network-requests.js';
 import type { LaunchPlan } from './plan.js';
 
@@ -28,28 +26,11 @@ export function buildCreateLaunchTemplateRequest(
   plan: LaunchPlan,
   inputs: InstanceInputs,
 ): CreateLaunchTemplateCommandInput {
-  const data: RequestLaunchTemplateData = {
-    ImageId: inputs.imageId,
-    // Instance types are open-ended (EC2-compatible clouds have their own); EC2 checks them.
-    InstanceType: plan.instanceType as _InstanceType,
-    UserData: inputs.userData.toString('base64'),
-    MetadataOptions: { ...METADATA_OPTIONS },
-    TagSpecifications: [
-      { ResourceType: 'instance', Tags: [...plan.tags] },
-      { ResourceType: 'volume', Tags: [...plan.tags] },
-    ],
-  };
-  if (plan.expiresAt) data.InstanceInitiatedShutdownBehavior = 'terminate';
-  if (plan.keyName !== undefined) data.KeyName = plan.keyName;
-  if (inputs.securityGroupId !== undefined) data.SecurityGroupIds = [inputs.securityGroupId];
-  if (plan.instanceProfile !== undefined) data.IamInstanceProfile = { Name: plan.instanceProfile };
-  const volumes = rootVolumeMapping(plan, inputs.rootDeviceName);
-  if (volumes) data.BlockDeviceMappings = volumes;
   return {
     LaunchTemplateName: plan.names.launchTemplate,
     VersionDescription: `gitstrap ${plan.recipe}`,
     ClientToken: plan.deployment,
-    LaunchTemplateData: data,
+    LaunchTemplateData: buildInstanceSettings(plan, inputs),
     TagSpecifications: [{ ResourceType: 'launch-template', Tags: [...plan.tags] }],
   };
 }

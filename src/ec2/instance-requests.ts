@@ -57,31 +57,54 @@ export function rootVolumeMapping(
   ];
 }
 
+/** What every instance is launched with, by RunInstances or from a fleet's launch template. */
+export type InstanceSettings = Pick<
+  RunInstancesCommandInput,
+  | 'ImageId'
+  | 'InstanceType'
+  | 'UserData'
+  | 'MetadataOptions'
+  | 'TagSpecifications'
+  | 'InstanceInitiatedShutdownBehavior'
+  | 'KeyName'
+  | 'SecurityGroupIds'
+  | 'IamInstanceProfile'
+  | 'BlockDeviceMappings'
+>;
+
+/** An instance's image, type, user-data, IMDSv2, tags, end, key, security group, role and root volume. */
+export function buildInstanceSettings(plan: LaunchPlan, inputs: InstanceInputs): InstanceSettings {
+  const settings: InstanceSettings = {
+    ImageId: inputs.imageId,
+    // Instance types are open-ended (EC2-compatible clouds have their own); EC2 checks them.
+    InstanceType: plan.instanceType as _InstanceType,
+    UserData: inputs.userData.toString('base64'),
+    MetadataOptions: { ...METADATA_OPTIONS },
+    TagSpecifications: instanceTagSpecifications(plan.tags),
+  };
+  if (plan.expiresAt) settings.InstanceInitiatedShutdownBehavior = 'terminate';
+  if (plan.keyName !== undefined) settings.KeyName = plan.keyName;
+  if (inputs.securityGroupId !== undefined) settings.SecurityGroupIds = [inputs.securityGroupId];
+  if (plan.instanceProfile !== undefined)
+    settings.IamInstanceProfile = { Name: plan.instanceProfile };
+  const volumes = rootVolumeMapping(plan, inputs.rootDeviceName);
+  if (volumes) settings.BlockDeviceMappings = volumes;
+  return settings;
+}
+
 /** The RunInstances request of a single-instance (or --count N) launch. */
 export function buildRunInstancesRequest(
   plan: LaunchPlan,
   inputs: InstanceInputs,
 ): RunInstancesCommandInput {
   const request: RunInstancesCommandInput = {
-    ImageId: inputs.imageId,
-    // Instance types are open-ended (EC2-compatible clouds have their own); EC2 checks them.
-    InstanceType: plan.instanceType as _InstanceType,
+    ...buildInstanceSettings(plan, inputs),
     MinCount: plan.count,
     MaxCount: plan.count,
-    UserData: inputs.userData.toString('base64'),
-    MetadataOptions: { ...METADATA_OPTIONS },
-    TagSpecifications: instanceTagSpecifications(plan.tags),
     // Idempotent: a retried RunInstances with the same token never starts a second set.
     ClientToken: plan.deployment,
   };
-  if (plan.expiresAt) request.InstanceInitiatedShutdownBehavior = 'terminate';
-  if (plan.keyName !== undefined) request.KeyName = plan.keyName;
   if (plan.subnet !== undefined) request.SubnetId = plan.subnet;
-  if (inputs.securityGroupId !== undefined) request.SecurityGroupIds = [inputs.securityGroupId];
-  if (plan.instanceProfile !== undefined)
-    request.IamInstanceProfile = { Name: plan.instanceProfile };
-  const volumes = rootVolumeMapping(plan, inputs.rootDeviceName);
-  if (volumes) request.BlockDeviceMappings = volumes;
   return request;
 }
 

@@ -9,7 +9,7 @@ import {
 import type { FlowEnv } from './flow-env.js';
 import { buildDescribeDeploymentInstancesRequest } from './instance-requests.js';
 import { buildDescribeDeploymentSecurityGroupsRequest } from './network-requests.js';
-import { describeAllGroups, describeAllInstances } from './resources.js';
+import { describeAllGroups, describeAllInstances, describeAllPages } from './resources.js';
 import { readDeploymentTags, type DeploymentTags } from './tags.js';
 
 /** Everything that exists of one deployment. */
@@ -19,8 +19,6 @@ export interface DeploymentResources extends DeploymentTags {
   templates: Array<{ id: string; name: string }>;
   securityGroups: Array<{ id: string; name: string }>;
 }
-
-const MAX_PAGES = 100;
 
 /** The deployments in reach (one, when `deployment` is given), by id. */
 export async function takeInventory(
@@ -42,8 +40,16 @@ export async function takeInventory(
   const [instances, groups, templates, securityGroups] = await Promise.all([
     describeAllInstances(env, buildDescribeDeploymentInstancesRequest(deployment)),
     describeAllGroups(env, buildDescribeAutoScalingGroupsRequest({ deployment })),
-    describeAllTemplates(env, deployment),
-    describeAllSecurityGroups(env, deployment),
+    describeAllPages(
+      buildDescribeDeploymentLaunchTemplatesRequest(deployment),
+      (r) => env.api.describeLaunchTemplates(r),
+      (out) => out.LaunchTemplates ?? [],
+    ),
+    describeAllPages(
+      buildDescribeDeploymentSecurityGroupsRequest(deployment),
+      (r) => env.api.describeSecurityGroups(r),
+      (out) => out.SecurityGroups ?? [],
+    ),
   ]);
   for (const g of groups) entry(g.Tags)?.groups.push(g);
   for (const i of instances) entry(i.Tags)?.instances.push(i);
@@ -55,38 +61,6 @@ export async function takeInventory(
     if (s.GroupId) entry(s.Tags)?.securityGroups.push({ id: s.GroupId, name: s.GroupName ?? '' });
   }
   return found;
-}
-
-async function describeAllTemplates(env: Pick<FlowEnv, 'api'>, deployment?: string) {
-  const request = buildDescribeDeploymentLaunchTemplatesRequest(deployment);
-  const all = [];
-  let token: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await env.api.describeLaunchTemplates({
-      ...request,
-      ...(token ? { NextToken: token } : {}),
-    });
-    all.push(...(out.LaunchTemplates ?? []));
-    token = out.NextToken;
-    if (!token) break;
-  }
-  return all;
-}
-
-async function describeAllSecurityGroups(env: Pick<FlowEnv, 'api'>, deployment?: string) {
-  const request = buildDescribeDeploymentSecurityGroupsRequest(deployment);
-  const all = [];
-  let token: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await env.api.describeSecurityGroups({
-      ...request,
-      ...(token ? { NextToken: token } : {}),
-    });
-    all.push(...(out.SecurityGroups ?? []));
-    token = out.NextToken;
-    if (!token) break;
-  }
-  return all;
 }
 
 /** When a deployment began: its earliest instance launch or group creation. */

@@ -30,42 +30,49 @@ export function awsCli(env: Pick<FlowEnv, 'awsCliOptions'>, command: string, arg
   return ['aws', command, env.awsCliOptions, args].filter(Boolean).join(' ');
 }
 
+/** Every item a paginated describe request matches, over all pages (at most MAX_PAGES of them). */
+export async function describeAllPages<
+  Request extends { NextToken?: string },
+  Page extends { NextToken?: string },
+  Item,
+>(
+  request: Request,
+  send: (request: Request) => Promise<Page>,
+  itemsOf: (page: Page) => readonly Item[],
+): Promise<Item[]> {
+  const all: Item[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await send({ ...request, ...(token ? { NextToken: token } : {}) });
+    all.push(...itemsOf(out));
+    token = out.NextToken;
+    if (!token) break;
+  }
+  return all;
+}
+
 /** Every instance a DescribeInstances request matches, over all pages. */
-export async function describeAllInstances(
+export function describeAllInstances(
   env: Pick<FlowEnv, 'api'>,
   request: ReturnType<typeof buildDescribeDeploymentInstancesRequest>,
 ): Promise<Instance[]> {
-  const instances: Instance[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await env.api.describeInstances({
-      ...request,
-      ...(token ? { NextToken: token } : {}),
-    });
-    for (const r of out.Reservations ?? []) instances.push(...(r.Instances ?? []));
-    token = out.NextToken;
-    if (!token) break;
-  }
-  return instances;
+  return describeAllPages(
+    request,
+    (r) => env.api.describeInstances(r),
+    (out) => (out.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+  );
 }
 
 /** Every Auto Scaling group a request matches, over all pages. */
-export async function describeAllGroups(
+export function describeAllGroups(
   env: Pick<FlowEnv, 'api'>,
   request: ReturnType<typeof buildDescribeAutoScalingGroupsRequest>,
 ): Promise<AutoScalingGroup[]> {
-  const groups: AutoScalingGroup[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await env.api.describeAutoScalingGroups({
-      ...request,
-      ...(token ? { NextToken: token } : {}),
-    });
-    groups.push(...(out.AutoScalingGroups ?? []));
-    token = out.NextToken;
-    if (!token) break;
-  }
-  return groups;
+  return describeAllPages(
+    request,
+    (r) => env.api.describeAutoScalingGroups(r),
+    (out) => out.AutoScalingGroups ?? [],
+  );
 }
 
 /** Terminates instances and waits until every one is terminated. */

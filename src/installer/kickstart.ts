@@ -2,16 +2,13 @@
 // up exactly as cloud-init leaves a cloud instance: the same recipe file, first-boot script and
 // units (planWriteFiles, the user-data renderer's own plan), and that first-boot script run once
 // with the same arguments, at first boot, by a one-shot unit. Pure apart from reading templates.
-import Handlebars from 'handlebars';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GitstrapError } from '../lib/errors.js';
 import type { Recipe } from '../recipe/schema.js';
 import { planExpiry, planFirstBootArgs } from '../userdata/first-boot.js';
 import { INSTANCE_PATHS } from '../userdata/paths.js';
 import { planWriteFiles } from '../userdata/render.js';
-import { quoteShell } from '../userdata/shell-quote.js';
-import { defaultTemplatesDir, findUnquotedValues, loadTemplates } from '../userdata/templates.js';
+import { compileTemplateFile, defaultTemplatesDir, loadTemplates } from '../userdata/templates.js';
 
 /** The kickstart template, in gitstrap's userdata/ folder. */
 export const KICKSTART_TEMPLATE = 'kickstart.ks.hbs';
@@ -93,7 +90,11 @@ export function renderKickstart(recipe: Recipe, options: KickstartOptions): stri
     });
   }
   const files = planKickstartFiles(recipe, options);
-  const template = compileKickstartTemplate(options.templatesDir ?? defaultTemplatesDir());
+  const template = compileTemplateFile(
+    path.join(options.templatesDir ?? defaultTemplatesDir(), KICKSTART_TEMPLATE),
+    'kickstart template',
+    { shell: true },
+  );
   return template({
     name: recipe.name,
     firewallPort: `${recipe.serve.port}:tcp`,
@@ -101,32 +102,4 @@ export function renderKickstart(recipe: Recipe, options: KickstartOptions): stri
     firstBootUnit: FIRST_BOOT_UNIT,
     files: files.map((f) => ({ path: f.path, mode: f.mode, base64: f.content.toString('base64') })),
   });
-}
-
-const handlebars = Handlebars.create();
-handlebars.registerHelper('shq', (value: unknown) => {
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new Error(`shq expects a string or a number, got ${typeof value}`);
-  }
-  return quoteShell(value);
-});
-
-function compileKickstartTemplate(dir: string): (context: object) => string {
-  const file = path.join(dir, KICKSTART_TEMPLATE);
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new GitstrapError(
-      `cannot read the kickstart template ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      { hint: 'reinstall gitstrap: its userdata/ folder is incomplete' },
-    );
-  }
-  const unquoted = findUnquotedValues(source);
-  if (unquoted.length) {
-    throw new GitstrapError(
-      `${file} puts values into the kickstart without quoting them: ${unquoted.join(', ')}`,
-    );
-  }
-  return handlebars.compile(source, { noEscape: true, strict: true });
 }

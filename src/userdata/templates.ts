@@ -46,30 +46,43 @@ export function loadTemplates(dir: string = defaultTemplatesDir()): Templates {
   if (cached) return cached;
   const templates = {} as Templates;
   for (const [name, file] of Object.entries(TEMPLATE_FILES) as Array<[TemplateName, string]>) {
-    const full = path.join(dir, file);
-    let source: string;
-    try {
-      source = readFileSync(full, 'utf8');
-    } catch (error) {
-      throw new GitstrapError(
-        `cannot read the user-data template ${full}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        { hint: 'reinstall gitstrap: its userdata/ folder is incomplete' },
-      );
-    }
-    if (file.endsWith('.sh.hbs')) {
-      const unquoted = findUnquotedValues(source);
-      if (unquoted.length) {
-        throw new GitstrapError(
-          `${full} puts values into a shell script without quoting them: ${unquoted.join(', ')}`,
-          { hint: 'write {{shq value}} for every value in a shell template' },
-        );
-      }
-    }
-    const template = handlebars.compile(source, { noEscape: true, strict: true });
-    templates[name] = (context) => template(context);
+    templates[name] = compileTemplateFile(path.join(dir, file), 'user-data template', {
+      shell: file.endsWith('.sh.hbs'),
+    });
   }
   compiled.set(dir, templates);
   return templates;
+}
+
+/**
+ * Reads and compiles one template of gitstrap's userdata/ folder (`what` names it in errors). In a
+ * shell template every value must go through shq: one that does not is refused.
+ */
+export function compileTemplateFile(
+  full: string,
+  what: string,
+  options: { shell: boolean },
+): (context: object) => string {
+  let source: string;
+  try {
+    source = readFileSync(full, 'utf8');
+  } catch (error) {
+    throw new GitstrapError(
+      `cannot read the ${what} ${full}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { hint: 'reinstall gitstrap: its userdata/ folder is incomplete' },
+    );
+  }
+  if (options.shell) {
+    const unquoted = findUnquotedValues(source);
+    if (unquoted.length) {
+      throw new GitstrapError(
+        `${full} puts values into a shell script without quoting them: ${unquoted.join(', ')}`,
+        { hint: 'write {{shq value}} for every value in a shell template' },
+      );
+    }
+  }
+  const template = handlebars.compile(source, { noEscape: true, strict: true });
+  return (context) => template(context);
 }
 
 /** The mustaches in a shell template that print a value without `shq` (and any partials). */

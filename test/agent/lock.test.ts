@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { acquireLock, isOwnerAlive, procProbe } from '../../src/agent/lock.js';
+import { acquireLock } from '../../src/agent/lock.js';
+import { isProcessAlive, procProbe } from '../../src/lib/pid-lock.js';
 import { startProcess } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -59,12 +60,12 @@ describe('agent lock', () => {
       JSON.stringify({ pid: process.pid, bootId: 'another-boot', startedAt: 'then' }),
     );
     assert.equal(
-      isOwnerAlive({ pid: process.pid, bootId: 'another-boot', startedAt: 'then' }),
+      isProcessAlive({ pid: process.pid, bootId: 'another-boot' }),
       bootId === undefined,
     );
     acquireLock(file).release();
     const reused = { pid: process.pid, startTicks: '1', startedAt: 'then' };
-    assert.equal(isOwnerAlive(reused), false);
+    assert.equal(isProcessAlive(reused), false);
     writeFileSync(file, JSON.stringify(reused));
     acquireLock(file).release();
   });

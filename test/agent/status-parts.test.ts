@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { expiryOf, parseExpiresAt } from '../../src/agent/expiry.js';
 import { healthReport, probeHttp } from '../../src/agent/health.js';
-import { fillArgv, fillEnv } from '../../src/agent/placeholders.js';
+import { fillArgv, fillEnv } from '../../src/lib/placeholders.js';
 import { buildStatus } from '../../src/agent/status.js';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { tempDir } from '../helpers/tmp.js';

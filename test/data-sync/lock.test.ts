@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dataLayout } from '../../data-sync/src/index.js';
-import { isProcessAlive } from '../../data-sync/src/lock.js';
+import { isProcessAlive } from '../../src/lib/pid-lock.js';
 import { commitFiles } from '../helpers/git.js';
 import { startProcess } from '../helpers/proc.js';
 import {
@@ -38,7 +38,7 @@ describe('sync lock and recovery', () => {
       layout.lockChildren,
       JSON.stringify({ token: 'old', children: [{ pid: orphan.pid }] }),
     );
-    assert.equal(isProcessAlive(orphan.pid), true);
+    assert.equal(isProcessAlive({ pid: orphan.pid }), true);
 
     const r = await sync.sync('manual');
     assert.equal(r.outcome, 'published', r.error);
@@ -60,14 +60,14 @@ describe('sync lock and recovery', () => {
     assert.equal(blocked.phase, 'lock');
     assert.ok(Date.now() - started >= 350, 'it waited');
     assert.match(blocked.error ?? '', new RegExp(`pid ${live.pid}`));
-    assert.equal(isProcessAlive(live.pid), true, 'a live owner is never killed');
+    assert.equal(isProcessAlive({ pid: live.pid }), true, 'a live owner is never killed');
 
     writeFileSync(
       layout.lock,
       JSON.stringify({ pid: live.pid, startTicks: '1', token: 'x', since: 'long ago' }),
     );
     assert.equal((await sync.sync('manual')).outcome, 'published');
-    assert.equal(isProcessAlive(live.pid), true);
+    assert.equal(isProcessAlive({ pid: live.pid }), true);
   });
 
   test('an unreadable lock is taken over once it is old', async (t) => {

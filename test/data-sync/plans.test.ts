@@ -21,10 +21,12 @@ import {
 import { planPrune, planRollback, rankVersions } from '../../data-sync/src/prune-plan.js';
 import { planExtract } from '../../data-sync/src/transform.js';
 import { planAllowedSigners, planVerify } from '../../data-sync/src/verify.js';
-import { fillPlaceholders } from '../../data-sync/src/placeholders.js';
+import { fillArgv } from '../../src/lib/placeholders.js';
 import { redactCredentials } from '../../data-sync/src/failure.js';
 import { tempDir } from '../helpers/tmp.js';
-import { assertGolden } from './golden.js';
+import { assertGolden, goldenDir } from '../helpers/golden.js';
+
+const GOLDEN = goldenDir('data-sync');
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -34,7 +36,7 @@ const E = 'e'.repeat(40);
 
 describe('fetch planning (golden)', () => {
   test('ref queries: branches first, then tags; none for a pinned SHA', () => {
-    assertGolden('ref-queries', {
+    assertGolden(GOLDEN, 'ref-queries', {
       main: planRefQueries('main'),
       'refs/heads/release/1': planRefQueries('refs/heads/release/1'),
       'refs/tags/v1': planRefQueries('refs/tags/v1'),
@@ -65,7 +67,7 @@ describe('fetch planning (golden)', () => {
   });
 
   test('the fetch: one ref, no tags, depth, unshallow, filter', () => {
-    assertGolden('fetch', {
+    assertGolden(GOLDEN, 'fetch', {
       default: planFetch({ depth: 1, filter: undefined }, { ref: 'refs/heads/main' }, false),
       deeper: planFetch({ depth: 50, filter: undefined }, { ref: 'refs/tags/v1' }, true),
       fullFromShallow: planFetch({ depth: 0, filter: undefined }, { ref: 'refs/heads/main' }, true),
@@ -75,7 +77,7 @@ describe('fetch planning (golden)', () => {
   });
 
   test('cache configuration', () => {
-    assertGolden('repo-config', {
+    assertGolden(GOLDEN, 'repo-config', {
       plain: planRepoConfig({
         repo: 'https://example.invalid/d.git',
         filter: undefined,
@@ -102,18 +104,18 @@ describe('fetch planning (golden)', () => {
       const theirs = readFileSync(path.join(repo, '.git', 'info', 'sparse-checkout'), 'utf8');
       assert.equal(ours, theirs, paths.join(','));
     }
-    assertGolden('sparse', golden);
+    assertGolden(GOLDEN, 'sparse', golden);
     assert.equal(planSparsePatterns(['we*ird']), '/*\n!/*/\n/we\\*ird/\n');
   });
 });
 
 describe('other plans (golden)', () => {
   test('tar, verify, allowed signers, placeholders, redaction', () => {
-    assertGolden('commands', {
+    assertGolden(GOLDEN, 'commands', {
       extract: planExtract('/d/staging/next/x.tgz', '/d/staging/next/out', 1),
       verify: planVerify(A, '/d/allowed_signers'),
       allowedSigners: planAllowedSigners(['  a@x ssh-ed25519 AAAA ', 'b@x ssh-rsa BBBB']),
-      placeholders: fillPlaceholders(['x', '{data}/y', '{port}', '{unknown}', '{data}{data}'], {
+      placeholders: fillArgv(['x', '{data}/y', '{port}', '{unknown}', '{data}{data}'], {
         data: '/d',
         port: '8080',
       }),
@@ -128,7 +130,7 @@ describe('other plans (golden)', () => {
     let journal: Journal = { published: [] };
     for (const [i, c] of [A, B, C, D, E].entries()) journal = withPublish(journal, c, `t${i}`);
     const view = { versions: [A, B, C, D, E], current: E, journal, keep: 2, spareExists: false };
-    assertGolden('prune', {
+    assertGolden(GOLDEN, 'prune', {
       ranked: rankVersions([A, B, C, D, E, '0'.repeat(40)], journal),
       keep2: planPrune(view),
       keep2WithSpare: planPrune({ ...view, spareExists: true }),

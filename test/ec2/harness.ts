@@ -68,6 +68,15 @@ export interface MockedRun {
 export function mockedEnv(cloud?: FakeCloud, overrides: Partial<FlowEnv> = {}): MockedRun {
   const clock = { now: new Date(START) };
   const theCloud = cloud ?? new FakeCloud({ now: () => new Date(clock.now) });
+  return { cloud: theCloud, ...clockedEnv(mockedClients(theCloud), clock, overrides) };
+}
+
+/** A FlowEnv on `clients` whose time is `clock`: sleeps only advance it. */
+function clockedEnv(
+  clients: AwsClients,
+  clock: { now: Date },
+  overrides: Partial<FlowEnv>,
+): Omit<MockedRun, 'cloud'> {
   const controller = new AbortController();
   const progress: string[] = [];
   const sleep = async (ms: number, signal?: AbortSignal) => {
@@ -76,7 +85,7 @@ export function mockedEnv(cloud?: FakeCloud, overrides: Partial<FlowEnv> = {}): 
     await new Promise((r) => setImmediate(r));
   };
   const env: FlowEnv = {
-    api: createAwsApi(mockedClients(theCloud), { sleep, random: () => 0.5 }),
+    api: createAwsApi(clients, { sleep, random: () => 0.5 }),
     now: () => new Date(clock.now),
     sleep,
     getStatus: fetchStatus,
@@ -86,7 +95,7 @@ export function mockedEnv(cloud?: FakeCloud, overrides: Partial<FlowEnv> = {}): 
     awsCliOptions: '--region us-east-1',
     ...overrides,
   };
-  return { cloud: theCloud, env, progress, controller, clock };
+  return { env, progress, controller, clock };
 }
 
 /** A recipe from YAML text (the shipped schema, defaults filled in). */
@@ -138,24 +147,5 @@ export function wireEnv(url: string, overrides: Partial<FlowEnv> = {}): Omit<Moc
     ssm: new ssm.SSMClient(config),
     autoscaling: new autoscaling.AutoScalingClient(config),
   };
-  const clock = { now: new Date() };
-  const controller = new AbortController();
-  const progress: string[] = [];
-  const sleep = async (ms: number, signal?: AbortSignal) => {
-    if (signal?.aborted) throw new InterruptedError(signal.reason);
-    clock.now = new Date(clock.now.getTime() + ms);
-    await new Promise((r) => setImmediate(r));
-  };
-  const env: FlowEnv = {
-    api: createAwsApi(clients, { sleep, random: () => 0.5 }),
-    now: () => new Date(clock.now),
-    sleep,
-    getStatus: fetchStatus,
-    progress: (line) => progress.push(line),
-    signal: controller.signal,
-    timing: { ...DEFAULT_TIMING },
-    awsCliOptions: '--region us-east-1',
-    ...overrides,
-  };
-  return { env, progress, controller, clock };
+  return clockedEnv(clients, { now: new Date() }, overrides);
 }

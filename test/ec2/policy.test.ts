@@ -15,8 +15,10 @@ import { runReap } from '../../src/ec2/reap.js';
 import { runRefresh } from '../../src/ec2/refresh.js';
 import { projectRoot } from '../helpers/tools.js';
 import { awsError } from './fake-cloud.js';
-import { assertGolden } from './golden.js';
+import { assertGolden, goldenDir } from '../helpers/golden.js';
 import { mockedEnv, startHealthServer, testRecipe, type MockedRun } from './harness.js';
+
+const GOLDEN = goldenDir('ec2');
 
 describe('the call table', () => {
   test("api.ts sends exactly the table's calls, each with the command of its name", () => {
@@ -110,7 +112,7 @@ describe('each command makes exactly the calls the table grants it', () => {
 
 describe('bootstrap iam-policy', () => {
   test('the whole policy (golden)', () => {
-    assertGolden('iam-policy', buildIamPolicy());
+    assertGolden(GOLDEN, 'iam-policy', buildIamPolicy());
   });
 
   test("every call's action appears once; changes are limited to tagged resources", () => {

@@ -21,8 +21,10 @@ import {
   buildOpenPortRequest,
 } from '../../src/ec2/network-requests.js';
 import { planLaunch, type LaunchFlags } from '../../src/ec2/plan.js';
-import { assertGolden } from './golden.js';
+import { assertGolden, goldenDir } from '../helpers/golden.js';
 import { recipeFrom } from './harness.js';
+
+const GOLDEN = goldenDir('ec2');
 
 const NOW = new Date('2026-11-22T10:00:00.000Z');
 const USER_DATA = Buffer.from('#cloud-config\nruncmd: [[echo, hi]]\n');
@@ -48,7 +50,7 @@ function plan(flags: LaunchFlags = {}, recipe = RECIPE) {
 
 describe('request builders (golden)', () => {
   test('the plan: deployment id, expiry, tags, names', () => {
-    assertGolden('plan', plan({ openPort: true }));
+    assertGolden(GOLDEN, 'plan', plan({ openPort: true }));
   });
 
   test('RunInstances: base64 user-data, IMDSv2, tags on instance and volume, terminate on shutdown', () => {
@@ -59,7 +61,7 @@ describe('request builders (golden)', () => {
       securityGroupId: 'sg-0123',
       rootDeviceName: '/dev/xvda',
     });
-    assertGolden('run-instances', request);
+    assertGolden(GOLDEN, 'run-instances', request);
     assert.equal(Buffer.from(request.UserData!, 'base64').toString(), USER_DATA.toString());
   });
 
@@ -82,7 +84,7 @@ describe('request builders (golden)', () => {
 
   test("security group for --open-port, in the subnet's VPC, and its ingress rule", () => {
     const p = plan({ openPort: true });
-    assertGolden('security-group', {
+    assertGolden(GOLDEN, 'security-group', {
       create: buildCreateSecurityGroupRequest(p, 'vpc-0default'),
       authorize: buildOpenPortRequest(p, 'sg-0123'),
     });
@@ -90,7 +92,7 @@ describe('request builders (golden)', () => {
 
   test('fleet: launch template, Auto Scaling group, its scheduled end', () => {
     const p = plan({ fleet: true, count: '2', openPort: true });
-    assertGolden('fleet', {
+    assertGolden(GOLDEN, 'fleet', {
       launchTemplate: buildCreateLaunchTemplateRequest(p, {
         imageId: 'ami-0d12d12d12d12d12d',
         userData: USER_DATA,
@@ -104,7 +106,7 @@ describe('request builders (golden)', () => {
   });
 
   test('refresh, lookups and image parameters', () => {
-    assertGolden('lookups', {
+    assertGolden(GOLDEN, 'lookups', {
       refresh: buildStartInstanceRefreshRequest('gitstrap-x'),
       newImage: buildNewImageVersionRequest('gitstrap-x', 'ami-0fffffffffffffff0'),
       instancesOfAll: buildDescribeDeploymentInstancesRequest(),

@@ -42,16 +42,7 @@ export function startProcess(
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../src/lib/free-port.js';
 
 /** Polls until `probe` returns a value (not undefined), or throws after `timeoutMs`. */
 export async function waitFor<T>(

@@ -43,7 +43,7 @@ describe('parseRecipe', () => {
     assert.deepEqual(messages(text), [
       'r.yaml:12:12: service.runtime: expected one of static | site | node | process, got "proces"',
       '  hint: did you mean "process"?',
-      'r.yaml:34:11: data.jitter: expected a duration such as 90s, 10m, 1h30m, 30d, got "ten minutes"',
+      'r.yaml:35:11: data.jitter: expected a duration such as 90s, 10m, 1h30m, 30d, got "ten minutes"',
     ]);
   });
 

@@ -1,15 +1,16 @@
 // Shared by the user-data tests: the recipes in recipes/, stable render options for golden files,
 // and values built to break out of any quoting (with canary files that must never appear).
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadRecipe } from '../../src/recipe/load.js';
 import type { Recipe } from '../../src/recipe/schema.js';
 import { renderUserData, type UserDataOptions } from '../../src/userdata/index.js';
+import { goldenDir } from '../helpers/golden.js';
 import { projectRoot } from '../helpers/tools.js';
 
 export const RECIPES_DIR = path.join(projectRoot, 'recipes');
-export const GOLDEN_DIR = path.join(projectRoot, 'test/userdata/golden');
+export const GOLDEN_DIR = goldenDir('userdata');
 export const PACKAGE_VERSION = (
   JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }
 ).version;
@@ -36,12 +37,6 @@ export function recipeOf(name: string, sets: string[] = []): Recipe {
 /** Renders a recipe from recipes/. */
 export function render(name: string, sets: string[] = [], options: Partial<UserDataOptions> = {}) {
   return renderUserData(recipeOf(name, sets), { version: '0.1.0', ...options });
-}
-
-/** A golden file's content, or undefined when it does not exist yet. */
-export function readGolden(file: string): string | undefined {
-  const full = path.join(GOLDEN_DIR, file);
-  return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
 }
 
 /** Canary files under /tmp that a value tries to create; none may exist after a run. */

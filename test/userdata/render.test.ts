@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -26,11 +26,11 @@ import {
   GOLDEN_DIR,
   GOLDEN_OPTIONS,
   makeCanaries,
-  readGolden,
   recipeNames,
   recipeOf,
   render,
 } from './helpers.js';
+import { assertGoldenText } from '../helpers/golden.js';
 
 interface CloudConfigShape {
   write_files: Array<{
@@ -51,7 +51,6 @@ const fileAt = (config: CloudConfigShape, file: string) => {
 };
 
 describe('golden files', () => {
-  const update = process.env.UPDATE_GOLDEN === '1';
   const cases = recipeNames().flatMap((name) => [
     {
       file: `${name}.cloud-config.yaml`,
@@ -65,18 +64,7 @@ describe('golden files', () => {
 
   for (const { file, text } of cases) {
     test(`${file} matches its golden file`, () => {
-      const actual = text();
-      if (update) {
-        mkdirSync(GOLDEN_DIR, { recursive: true });
-        writeFileSync(path.join(GOLDEN_DIR, file), actual);
-        return;
-      }
-      const golden = readGolden(file);
-      assert.ok(
-        golden !== undefined,
-        `no golden file ${file}: run UPDATE_GOLDEN=1 node scripts/test.mjs test/userdata`,
-      );
-      assert.equal(actual, golden, `${file} changed: review the diff, then UPDATE_GOLDEN=1`);
+      assertGoldenText(GOLDEN_DIR, file, text());
     });
   }
 

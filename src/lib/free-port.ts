@@ -1,7 +1,8 @@
-// A free TCP port on 127.0.0.1 for the service the agent starts and proxies to.
+// A free TCP port on 127.0.0.1: for the service the agent starts and proxies to, and for tests and
+// benchmarks that start servers.
 import net from 'node:net';
 
-/** Asks the kernel for a port nothing listens on right now. */
+/** Asks the kernel for a loopback port nothing listens on right now. */
 export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
