@@ -34,6 +34,13 @@ import { runInstallSteps, stepEnv } from './run-steps.js';
 import { checkoutService, pruneCheckouts } from './service-checkout.js';
 import { loadServiceModule } from './service-module.js';
 import { buildStatus } from './status.js';
+import {
+  clearStartFailure,
+  failedStepName,
+  startFailureOf,
+  writeStartFailure,
+  type StartStage,
+} from './start-failure.js';
 import { startSupervisor, type Supervisor } from './supervisor.js';
 
 /** The data engine as the agent uses it: syncs, plus the schedule and webhook built on them. */
@@ -133,7 +140,10 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     probe?: HealthProbe;
     engine?: DataEngine;
     schedule?: { stop(): void | Promise<void>; nextRun(): Date | undefined };
-  } = { service: 'cloning' };
+    /** Where starting up is, for the start-failure record; undefined once serving. */
+    stage?: StartStage;
+    installStep?: string;
+  } = { service: 'cloning', stage: 'listen' };
   const expiresAt = expiryOf(recipe.ttl, startedAt, options.expiresAtFile);
   const serviceRoot = () =>
     state.checkout ? path.join(state.checkout, recipe.service.root) : undefined;
@@ -226,6 +236,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     options.onEvent?.('listening', { url: selfUrl });
 
     // The service checkout.
+    state.stage = 'clone';
     const serviceGitEnv = await gitEnvFor('service', recipe.service.auth, {
       authDir: layout.authDir,
       env,
@@ -251,6 +262,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     };
 
     // The first data version.
+    state.stage = 'data';
     if (recipe.data) {
       const data = recipe.data;
       const dataGitEnv = await gitEnvFor('data', data.auth, { authDir: layout.authDir, env });
@@ -286,7 +298,9 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 
     // Install steps.
     state.service = 'installing';
+    state.stage = 'install';
     await runInstallSteps({
+      onStep: (name) => (state.installStep = name),
       service: recipe.service,
       commit: checkout.commit,
       checkout: checkout.dir,
@@ -308,6 +322,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 
     // The runtime.
     state.service = 'starting';
+    state.stage = 'start';
     if (recipe.service.module) {
       mountedApp.use(await loadServiceModule(checkout.dir, recipe.service.module));
     }
@@ -337,6 +352,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     state.probe = probe;
     cleanup.push('health probe', () => probe.stop());
     state.service = 'running';
+    state.stage = undefined;
+    clearStartFailure(layout.root);
     void probe.firstUp.then(() => {
       if (!probe.up()) return;
       logger.log('info', 'agent.ready', { url: selfUrl });
@@ -366,6 +383,10 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     logger.log('error', 'agent.failed', {
       error: error instanceof Error ? error.message : String(error),
     });
+    if (state.stage) {
+      const step = failedStepName(state.stage, state.installStep);
+      writeStartFailure(layout.root, startFailureOf(step, error, now()));
+    }
     throw error;
   } finally {
     await cleanup.runAll();

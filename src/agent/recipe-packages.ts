@@ -13,10 +13,12 @@ export interface PackagesReport {
 export async function installRecipePackages(
   recipe: Recipe,
   ctx: PackageContext,
+  onStep?: (name: string) => void,
 ): Promise<PackagesReport[]> {
   const reports: PackagesReport[] = [];
   for (const step of recipe.service.install) {
     if (step.packages === undefined) continue;
+    onStep?.(step.name);
     const { installed } = await ensurePackages(step.name, step.packages, ctx);
     reports.push({ step: step.name, installed });
   }

@@ -26,6 +26,8 @@ export interface RunStepsOptions {
   packages: PackageContext;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Called as each step starts running (not for skipped ones). */
+  onStep?: (name: string) => void;
 }
 
 /** What happened to each step. */
@@ -100,6 +102,7 @@ export async function runInstallSteps(options: RunStepsOptions): Promise<StepRep
       continue;
     }
     await rm(stampFile, { force: true });
+    options.onStep?.(planned.name);
     const started = Date.now();
     logger.log('info', 'step.start', { step: planned.name });
     if (planned.step.packages !== undefined) {

@@ -112,12 +112,17 @@ export function planWriteFiles(
   options: { expires: boolean; asciiOnly?: boolean },
 ): WriteFile[] {
   const context = { paths: INSTANCE_PATHS };
+  // The root-run package step is in the unit only when the recipe installs OS packages.
+  const unitContext = {
+    ...context,
+    packages: recipe.service.install.some((step) => step.packages !== undefined),
+  };
   const files = [
     textFile(recipePath(recipe.name), recipeFileText(recipe), '0644', {
       asciiOnly: options.asciiOnly ?? false,
     }),
     textFile(INSTANCE_PATHS.firstBoot, compactShell(templates.firstBoot(context)), '0755'),
-    textFile(INSTANCE_PATHS.agentUnit, compactUnit(templates.agentUnit(context)), '0644'),
+    textFile(INSTANCE_PATHS.agentUnit, compactUnit(templates.agentUnit(unitContext)), '0644'),
   ];
   if (options.expires) {
     files.push(

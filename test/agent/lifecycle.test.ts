@@ -106,6 +106,12 @@ describe('agent lifecycle', () => {
     assert.equal(r.stderr.split('\n')[0], `error: port ${port} on 127.0.0.1 is already in use`);
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
     assert.equal(existsSync(path.join(root, 'agent.lock')), false);
+    assert.deepEqual(startFailure(root), {
+      result: 'failure',
+      step: 'listen',
+      exitCode: 3,
+      message: `port ${port} on 127.0.0.1 is already in use`,
+    });
   });
 
   test('an unreachable repo and a missing ref: one clear message each, non-zero exit', async (t) => {
@@ -122,6 +128,7 @@ describe('agent lifecycle', () => {
       /^error: cannot reach the service repo git:\/\/127\.0\.0\.1:9\/nothing-here: unable to connect to 127\.0\.0\.1/,
     );
     assert.match(a.stderr, /hint: check service\.repo and service\.auth/);
+    assert.equal(startFailure(root)?.step, 'clone');
 
     const missing = await writeRecipe(repos.dir, {
       name: 'missing-ref',
@@ -147,6 +154,7 @@ describe('agent lifecycle', () => {
       c.stderr,
       /^error: could not get the first data version from git:\/\/127\.0\.0\.1:\d+\/no-such-data/,
     );
+    assert.equal(startFailure(root)?.step, 'data');
   });
 
   test('install steps: packages through the package manager, a failing step stops the run, a re-run resumes', async (t) => {
@@ -184,6 +192,13 @@ describe('agent lifecycle', () => {
         '',
       ].join('\n'),
     );
+    // First boot reads this record to end with a marker naming the step (userdata/first-boot.sh.hbs).
+    assert.deepEqual(startFailure(root), {
+      result: 'failure',
+      step: 'install:build',
+      exitCode: 3,
+      message: 'install step "build" failed: exit code 2',
+    });
     assert.deepEqual(pm.calls(), [
       'dpkg-query -W -f=${Package}\t${db:Status-Abbrev}\n -- fake-tool',
       'apt-get update -q',
@@ -214,5 +229,15 @@ describe('agent lifecycle', () => {
       ['packages.present tools', 'step.done tools', 'step.skipped prepare', 'step.done build'],
     );
     assert.equal((await get(`${agent.url}/`)).body, 'x');
+    assert.equal(startFailure(root), undefined, 'an agent that serves removes the record');
   });
 });
+
+/** <root>/start-failure.json without its time, or undefined when there is none. */
+function startFailure(root: string): Record<string, unknown> | undefined {
+  const file = path.join(root, 'start-failure.json');
+  if (!existsSync(file)) return undefined;
+  const { at, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  assert.match(String(at), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  return rest;
+}

@@ -1,7 +1,8 @@
 // `bootstrap packages --recipe X` through the built CLI, with a stand-in apt on PATH: installs what is
 // missing as root, is idempotent, and tells a non-root user to run it with sudo.
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { BIN, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -54,4 +55,23 @@ test('bootstrap packages: installs as root, idempotent, a clear error when not r
     asNobody.stderr,
     `error: install step "tools": packages not installed: fake-other (installing them needs root)\n  hint: run: sudo bootstrap packages --recipe ${more.file}  (the gitstrap unit does this before the agent starts)\n`,
   );
+
+  // A failure is recorded in the state root, naming the step, for first boot to report.
+  const root = path.join(dir, 'state');
+  const emptyPath = path.join(dir, 'no-tools');
+  mkdirSync(root);
+  mkdirSync(emptyPath);
+  const noManager = await runCli(['packages', '--recipe', file, '--root', root], {
+    env: { PATH: emptyPath },
+  });
+  assert.equal(noManager.code, 3, noManager.stderr);
+  assert.match(noManager.stderr, /^error: install step "tools": no package manager found/);
+  const record = JSON.parse(readFileSync(path.join(root, 'start-failure.json'), 'utf8')) as {
+    step: string;
+    exitCode: number;
+    message: string;
+  };
+  assert.equal(record.step, 'install:tools');
+  assert.equal(record.exitCode, 3);
+  assert.match(record.message, /^install step "tools": no package manager found/);
 });

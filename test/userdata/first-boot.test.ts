@@ -3,7 +3,7 @@
 // recipe choice; the result file and the console lines are what a launcher or a person reads.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -99,7 +99,6 @@ describe('a fresh Debian machine with the default agent source', () => {
       ]);
       assert.equal(linkTarget(at(run, INSTANCE_PATHS.bin)), at(run, '/usr/bin/bootstrap'));
       assert.deepEqual(callsOf(run, 'bootstrap'), [
-        ['--version'],
         ['validate', '--recipe', at(run, '/etc/gitstrap/recipes/open-qa.yaml')],
       ]);
       assert.deepEqual(callsOf(run, 'systemctl'), [
@@ -107,8 +106,13 @@ describe('a fresh Debian machine with the default agent source', () => {
         ['enable', '--now', 'gitstrap@open-qa.service'],
       ]);
       const probes = callsOf(run, 'node').filter((c) => c[0] === '-e');
-      assert.equal(probes.length, 1);
-      assert.deepEqual(probes[0]!.slice(2), ['127.0.0.1', '80']);
+      assert.equal(probes.length, 1, 'one Node.js process waits for the agent');
+      assert.deepEqual(probes[0]!.slice(2), [
+        '127.0.0.1',
+        '80',
+        '600',
+        at(run, '/var/lib/gitstrap/open-qa/start-failure.json'),
+      ]);
       assert.equal(statSync(at(run, '/var/lib/gitstrap')).mode & 0o777, 0o755);
       assert.equal(statSync(at(run, INSTANCE_PATHS.result)).mode & 0o777, 0o644);
       assert.ok(!existsSync(at(run, INSTANCE_PATHS.expiresAt)), 'no ttl, no expiry');
@@ -337,13 +341,17 @@ describe('the expiry', () => {
 });
 
 describe('the health check', () => {
-  test('an agent that never answers fails at step health after a bounded number of tries', async (t) => {
+  test('an agent that never answers fails at step health, after the health timeout', async (t) => {
     const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 30 }).body, {
       installed: ['git', 'node', 'npm'],
       env: { FAKE_HEALTH: 'fail' },
     });
     assertFailure(run, 'health', 1);
-    assert.equal(callsOf(run, 'node').filter((c) => c[0] === '-e').length, 30 / 5 + 1);
+    const probes = callsOf(run, 'node').filter((c) => c[0] === '-e');
+    assert.deepEqual(
+      probes.map((p) => p[4]),
+      ['30'],
+    );
     assert.deepEqual(callsOf(run, 'systemctl').at(-1), [
       '--no-pager',
       '--lines=30',
@@ -371,7 +379,7 @@ describe('the health check', () => {
       const { port } = server.address() as AddressInfo;
       const run = await runUserData(
         t,
-        render('open-qa', [`serve.port=${port}`], { healthTimeoutSeconds: 10 }).body,
+        render('open-qa', [`serve.port=${port}`], { healthTimeoutSeconds: 3 }).body,
         {
           installed: ['git', 'npm'],
           realTools: { node: requireNode18() },
@@ -382,8 +390,47 @@ describe('the health check', () => {
         assert.deepEqual(requests, ['GET /_gitstrap/healthz']);
       } else {
         assertFailure(run, 'health', 1);
-        assert.deepEqual(requests, Array(3).fill('GET /_gitstrap/healthz'));
+        // Every 0.5 s for 3 s: a handful of requests, not one and not a flood.
+        assert.ok(requests.length >= 3 && requests.length <= 8, `${requests.length} requests`);
+        assert.ok(requests.every((r) => r === 'GET /_gitstrap/healthz'));
       }
     });
   }
+
+  test('an agent that records a failing install step ends first boot at once, naming the step', async (t) => {
+    const record = {
+      result: 'failure',
+      step: 'install:build',
+      exitCode: 3,
+      at: '2026-11-22T08:00:00Z',
+      message: 'install step "build" failed: exit code 2',
+    };
+    const started = Date.now();
+    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 600 }).body, {
+      installed: ['git', 'npm'],
+      realTools: { node: requireNode18() },
+      env: { FAKE_AGENT_FAILURE: JSON.stringify(record) },
+    });
+    assert.ok(Date.now() - started < 60_000, 'it does not wait out the health timeout');
+    assert.equal(run.code, 1, run.output);
+    assert.deepEqual(run.result, record);
+    assert.match(run.output, /^gitstrap: bootstrap failed at step install:build$/m);
+    assert.match(
+      run.output,
+      /the agent could not start the service: install:build: install step "build" failed: exit code 2/,
+    );
+  });
+
+  test('a failure record left from an earlier run is removed before the unit starts', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, {
+      installed: ['git', 'node', 'npm'],
+      before: (root) => {
+        const file = path.join(root, 'var/lib/gitstrap/open-qa/start-failure.json');
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, '{"result":"failure","step":"clone"}\n');
+      },
+    });
+    assertSuccess(run);
+    assert.equal(existsSync(at(run, '/var/lib/gitstrap/open-qa/start-failure.json')), false);
+  });
 });

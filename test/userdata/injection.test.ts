@@ -96,7 +96,7 @@ describe('hostile recipe values through the CLI, run in the sandbox', () => {
 
       assert.deepEqual(callsOf(run, 'npm')[0]?.slice(-2), ['--', oneLine]);
       const probe = callsOf(run, 'node').find((c) => c[0] === '-e');
-      assert.deepEqual(probe?.slice(2), [value, '80']);
+      assert.deepEqual(probe?.slice(2, 4), [value, '80']);
 
       const written = readFileSync(
         path.join(run.root, '/etc/gitstrap/recipes/open-qa.yaml'),

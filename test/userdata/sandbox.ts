@@ -55,6 +55,8 @@ export interface SandboxOptions {
   realTools?: Record<string, string>;
   /** FAKE_* variables that steer the stand-ins. */
   env?: Record<string, string>;
+  /** Prepares the machine's file system (the sandbox root) before the scripts run. */
+  before?: (root: string) => void;
 }
 
 export interface StagedUserData {
@@ -141,6 +143,7 @@ export async function runUserData(
   const present = [...ALWAYS, options.packageManager ?? 'apt-get', ...(options.installed ?? [])];
   for (const name of present) symlinkSync(path.join(fakebin, '.fake'), path.join(fakebin, name));
   writeFileSync(log, '');
+  options.before?.(root);
 
   const env = {
     PATH: `${fakebin}:${toolbin}`,
