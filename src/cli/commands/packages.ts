@@ -3,11 +3,7 @@
 import { defaultStateRoot } from '../../agent/layout.js';
 import { installRecipePackages } from '../../agent/recipe-packages.js';
 import { detectPackageManager, processPackageRunner } from '../../agent/packages.js';
-import {
-  failedStepName,
-  startFailureOf,
-  writeStartFailure,
-} from '../../agent/start-failure.js';
+import { failedStepName, startFailureOf, writeStartFailure } from '../../agent/start-failure.js';
 import { jsonLogger } from '../../lib/log.js';
 import { RECIPE_USAGE, recipeOptions, stringOpt, type Command } from '../command.js';
 import { recipeFromArgs } from '../recipe-arg.js';
