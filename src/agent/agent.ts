@@ -235,36 +235,27 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     logger.log('info', 'agent.listening', { host: recipe.serve.host, port: address.port });
     options.onEvent?.('listening', { url: selfUrl });
 
-    // The service checkout.
-    state.stage = 'clone';
-    const serviceGitEnv = await gitEnvFor('service', recipe.service.auth, {
-      authDir: layout.authDir,
-      env,
-    });
-    const checkout = await checkoutService({
-      repo: recipe.service.repo,
-      ref: recipe.service.ref,
-      layout,
-      logger,
-      env,
-      gitEnv: serviceGitEnv,
-      signal,
-    });
-    state.commit = checkout.commit;
-    state.checkout = checkout.dir;
-    if (recipe.data) await createDataMount(checkout.dir, recipe.data.mount, layout.dataCurrent);
-
-    const placeholders: Placeholders = {
-      port: state.port ?? address.port,
-      service: checkout.dir,
-      data: layout.dataCurrent,
-      state: layout.root,
+    // The service checkout and the first data version: side by side (each waits on the network),
+    // unless the data steps name {service} and so need the checkout first.
+    const port = state.port ?? address.port;
+    const cloneService = async () => {
+      const gitEnv = await gitEnvFor('service', recipe.service.auth, {
+        authDir: layout.authDir,
+        env,
+      });
+      return checkoutService({
+        repo: recipe.service.repo,
+        ref: recipe.service.ref,
+        layout,
+        logger,
+        env,
+        gitEnv,
+        signal,
+      });
     };
-
-    // The first data version.
-    state.stage = 'data';
-    if (recipe.data) {
+    const firstData = async (serviceDir: string) => {
       const data = recipe.data;
+      if (!data) return;
       const dataGitEnv = await gitEnvFor('data', data.auth, { authDir: layout.authDir, env });
       const engine = options.createDataEngine(
         {
@@ -274,11 +265,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
           gitEnv: dataGitEnv,
           now,
           servicePid: () => state.supervisor?.pid(),
-          placeholders: {
-            port: String(placeholders.port),
-            service: placeholders.service,
-            state: placeholders.state,
-          },
+          placeholders: { port: String(port), service: serviceDir, state: layout.root },
           onPublish: () => server.invalidate(),
         },
         signal,
@@ -294,7 +281,36 @@ export async function runAgent(options: AgentOptions): Promise<number> {
           serving: engine.sync.current()?.commit,
         });
       }
+    };
+    let checkout: Awaited<ReturnType<typeof checkoutService>>;
+    if (recipe.data && !JSON.stringify(recipe.data).includes('{service}')) {
+      state.stage = 'clone';
+      const [service, data] = await Promise.allSettled([
+        cloneService(),
+        firstData(layout.serviceCurrent),
+      ]);
+      if (service.status === 'rejected') throw service.reason;
+      if (data.status === 'rejected') {
+        state.stage = 'data';
+        throw data.reason;
+      }
+      checkout = service.value;
+    } else {
+      state.stage = 'clone';
+      checkout = await cloneService();
+      state.stage = 'data';
+      await firstData(checkout.dir);
     }
+    state.commit = checkout.commit;
+    state.checkout = checkout.dir;
+    if (recipe.data) await createDataMount(checkout.dir, recipe.data.mount, layout.dataCurrent);
+
+    const placeholders: Placeholders = {
+      port,
+      service: checkout.dir,
+      data: layout.dataCurrent,
+      state: layout.root,
+    };
 
     // Install steps.
     state.service = 'installing';

@@ -1,11 +1,12 @@
 // The start-failure record: <root>/start-failure.json, written when the agent (or `bootstrap
 // packages` before it) fails before it serves, naming what failed: an install step as
-// "install:NAME", else the stage ("listen", "clone", "data", "start"). Removed once the agent serves.
+// "install:NAME", else the stage ("recipe", "listen", "clone", "data", "start"). Removed once the
+// agent serves.
 // First boot reads it, so a failing install step ends first boot at once with a marker naming the
 // step, instead of waiting out the health timeout while systemd restarts the agent.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exitCodeOf } from '../lib/errors.js';
+import { exitCodeOf, GitstrapError } from '../lib/errors.js';
 
 export const START_FAILURE_FILE = 'start-failure.json';
 
@@ -19,6 +20,8 @@ export interface StartFailure {
   exitCode: number;
   at: string;
   message: string;
+  /** The error's detail lines (a recipe's problems, a step's last lines of output). */
+  details?: string[];
 }
 
 /** The record's step name: "install:NAME" for an install step, else the stage. */
@@ -34,6 +37,7 @@ export function startFailureOf(step: string, error: unknown, at: Date): StartFai
     exitCode: exitCodeOf(error),
     at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     message: error instanceof Error ? error.message : String(error),
+    ...(error instanceof GitstrapError && error.details.length ? { details: error.details } : {}),
   };
 }
 

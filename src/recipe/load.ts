@@ -362,7 +362,11 @@ function describeIssue(issue: z.core.$ZodIssue, file: string, place: Place): Rec
     case 'invalid_type': {
       const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
       if (input === undefined) return [base(`is required (expected ${expected})`)];
-      return [base(`expected ${expected}, got ${show(input)}`)];
+      const quote =
+        issue.expected === 'string' && (typeof input === 'number' || typeof input === 'boolean')
+          ? 'quote it: YAML reads an unquoted value like this as a number or a boolean'
+          : undefined;
+      return [base(`expected ${expected}, got ${show(input)}`, quote)];
     }
     case 'invalid_value': {
       const options = issue.values.map((v) => String(v));
@@ -382,12 +386,24 @@ function describeIssue(issue: z.core.$ZodIssue, file: string, place: Place): Rec
       const limit = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
       return [base(`expected ${bound} ${limit}${what ? ' ' + what : ''}, got ${show(input)}`)];
     }
-    case 'invalid_union':
+    case 'invalid_union': {
+      // When the input has the shape of exactly one form (e.g. a mapping where the other form is a
+      // string), say what is wrong inside that form.
+      const forms = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+      const sameShape = forms.filter(
+        (errors) => !errors.some((e) => e.code === 'invalid_type' && e.path.length === 0),
+      );
+      if (sameShape.length === 1 && sameShape[0]!.length > 0) {
+        return sameShape[0]!.flatMap((e) =>
+          describeIssue({ ...e, path: [...keyPath, ...e.path] } as z.core.$ZodIssue, file, place),
+        );
+      }
       return [
         base(
           `${issue.message === 'Invalid input' ? 'does not match any allowed form' : issue.message}, got ${show(input)}`,
         ),
       ];
+    }
     default:
       return [base(`${issue.message}, got ${show(input)}`)];
   }

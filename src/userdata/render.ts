@@ -1,7 +1,7 @@
 // renderUserData: a validated recipe to the cloud-init user-data that turns a fresh instance into
 // the service. Pure apart from reading the templates in userdata/; `bootstrap userdata` prints it
 // and `bootstrap launch` sends it.
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import { GitstrapError } from '../lib/errors.js';
 import type { Recipe } from '../recipe/schema.js';
 import { serializeCloudConfig, textFile, type WriteFile } from './cloud-config.js';
@@ -121,7 +121,12 @@ export function planWriteFiles(
     textFile(recipePath(recipe.name), recipeFileText(recipe), '0644', {
       asciiOnly: options.asciiOnly ?? false,
     }),
-    textFile(INSTANCE_PATHS.firstBoot, compactShell(templates.firstBoot(context)), '0755'),
+    textFile(
+      INSTANCE_PATHS.firstBoot,
+      // The official Node.js installer is in the script only when the recipe asks for it.
+      compactShell(templates.firstBoot({ ...context, official: recipe.agent.node === 'official' })),
+      '0755',
+    ),
     textFile(INSTANCE_PATHS.agentUnit, compactUnit(templates.agentUnit(unitContext)), '0644'),
   ];
   if (options.expires) {
@@ -133,11 +138,20 @@ export function planWriteFiles(
   return files;
 }
 
-/** The resolved recipe as the instance gets it: YAML, defaults filled in. */
+/**
+ * The resolved recipe as the instance gets it: YAML, defaults filled in. Lists of plain values are
+ * written on one line ([npm, run, build]): the same data in fewer bytes of EC2's 16 KB.
+ */
 export function recipeFileText(recipe: Recipe): string {
+  const doc = new Document(recipe);
+  visit(doc, {
+    Seq(_key, node) {
+      if (node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+  });
   return (
     '# The resolved recipe (defaults filled in, --set applied), written by `bootstrap userdata`.\n' +
-    stringify(recipe, { lineWidth: 0 })
+    doc.toString({ lineWidth: 0, flowCollectionPadding: false })
   );
 }
 

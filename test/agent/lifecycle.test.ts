@@ -1,7 +1,7 @@
 // The agent's life: one agent per state root, supervision of the service, clean stops, and one clear
 // message for each way a start can fail.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -157,6 +157,26 @@ describe('agent lifecycle', () => {
     assert.equal(startFailure(root)?.step, 'data');
   });
 
+  test('a recipe the agent refuses is recorded for first boot as step recipe', async (t) => {
+    const repos = await makeRepos(t, { 'index.html': 'x' });
+    const root = path.join(repos.dir, 'state');
+    mkdirSync(root);
+    const file = path.join(repos.dir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nservice:\n  repo: /srv/app\n  runtime: proces\n');
+    const r = await runCli(['run', '--recipe', file, '--root', root]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(startFailure(root), {
+      result: 'failure',
+      step: 'recipe',
+      exitCode: 1,
+      message: `${file} is not a valid recipe (1 problem):`,
+      details: [
+        `${file}:4:12: service.runtime: expected one of static | site | node | process, got "proces"`,
+        '  hint: did you mean "process"?',
+      ],
+    });
+  });
+
   test('install steps: packages through the package manager, a failing step stops the run, a re-run resumes', async (t) => {
     const repos = await makeRepos(t, { 'index.html': 'x' });
     const pm = fakePackageManager(repos.dir);
@@ -198,6 +218,7 @@ describe('agent lifecycle', () => {
       step: 'install:build',
       exitCode: 3,
       message: 'install step "build" failed: exit code 2',
+      details: ['last lines of output:', '  compiling', '  fatal: missing thing'],
     });
     assert.deepEqual(pm.calls(), [
       'dpkg-query -W -f=${Package}\t${db:Status-Abbrev}\n -- fake-tool',

@@ -71,6 +71,21 @@ describe('parseRecipe', () => {
     );
   });
 
+  test('inside a form of a union, the problem of that form; an unquoted number gets a hint', () => {
+    const source = (sha: string) =>
+      `${minimal}agent:\n  source:\n    url: https://example.org/a.cjs\n    sha256: ${sha}\n`;
+    assert.deepEqual(messages(source('12345')), [
+      'r.yaml:8:13: agent.source.sha256: expected a string, got 12345',
+      '  hint: quote it: YAML reads an unquoted value like this as a number or a boolean',
+    ]);
+    assert.deepEqual(messages(source('abc')), [
+      'r.yaml:8:13: agent.source.sha256: expected 64 lower-case hex digits, got "abc"',
+    ]);
+    assert.deepEqual(messages(`${minimal}agent:\n  source: 7\n`), [
+      'r.yaml:6:11: agent.source: does not match any allowed form, got 7',
+    ]);
+  });
+
   test('YAML syntax errors carry their position', () => {
     assert.deepEqual(messages('name: a\nname: b\n'), [
       'r.yaml:2:1: YAML syntax: Map keys must be unique',

@@ -84,11 +84,14 @@ describe('cloud-init and shellcheck accept what cloud-init would run', () => {
     });
   }
 
-  test('the first-boot template itself, comments and all, is shellcheck-clean', (t) => {
-    const script = loadTemplates().firstBoot({ paths: INSTANCE_PATHS });
-    const lint = shellcheck(tempDir(t), 'first-boot.full.sh', script);
-    assert.equal(lint.status, 0, lint.output);
-  });
+  for (const official of [false, true]) {
+    test(`the first-boot template itself, comments and all, is shellcheck-clean (official Node.js: ${official})`, (t) => {
+      const script = loadTemplates().firstBoot({ paths: INSTANCE_PATHS, official });
+      assert.equal(script.includes('install_official_node()'), official);
+      const lint = shellcheck(tempDir(t), 'first-boot.full.sh', script);
+      assert.equal(lint.status, 0, lint.output);
+    });
+  }
 
   test('a script shellcheck rejects is reported (the checker is live)', (t) => {
     const lint = shellcheck(tempDir(t), 'bad.sh', '#!/bin/sh\nrm -rf $1/*\n');

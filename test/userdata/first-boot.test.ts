@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
-import { requireNode18 } from '../helpers/tools.js';
+import { requireNode18, requireTool } from '../helpers/tools.js';
 import { render } from './helpers.js';
 import { verifyUnits } from './real-tools.js';
 import { callsOf, linkTarget, runUserData, type SandboxRun } from './sandbox.js';
@@ -69,6 +69,7 @@ describe('a fresh Debian machine with the default agent source', () => {
           'git',
           'nodejs',
           'npm',
+          'curl',
         ],
       ]);
       assert.deepEqual(callsOf(run, 'useradd'), [
@@ -98,20 +99,22 @@ describe('a fresh Debian machine with the default agent source', () => {
         ['prefix', '--global'],
       ]);
       assert.equal(linkTarget(at(run, INSTANCE_PATHS.bin)), at(run, '/usr/bin/bootstrap'));
-      assert.deepEqual(callsOf(run, 'bootstrap'), [
-        ['validate', '--recipe', at(run, '/etc/gitstrap/recipes/open-qa.yaml')],
-      ]);
+      // The agent is not run by first boot itself: it validates the recipe as the unit starts it.
+      assert.deepEqual(callsOf(run, 'bootstrap'), []);
       assert.deepEqual(callsOf(run, 'systemctl'), [
-        ['daemon-reload'],
-        ['enable', '--now', 'gitstrap@open-qa.service'],
+        ['enable', '--no-reload', 'gitstrap@open-qa.service'],
+        ['start', 'gitstrap@open-qa.service'],
       ]);
-      const probes = callsOf(run, 'node').filter((c) => c[0] === '-e');
-      assert.equal(probes.length, 1, 'one Node.js process waits for the agent');
-      assert.deepEqual(probes[0]!.slice(2), [
-        '127.0.0.1',
-        '80',
-        '600',
-        at(run, '/var/lib/gitstrap/open-qa/start-failure.json'),
+      assert.deepEqual(callsOf(run, 'curl'), [
+        [
+          '-fs',
+          '-o',
+          '/dev/null',
+          '--max-time',
+          '5',
+          '--url',
+          'http://127.0.0.1:80/_gitstrap/healthz',
+        ],
       ]);
       assert.equal(statSync(at(run, '/var/lib/gitstrap')).mode & 0o777, 0o755);
       assert.equal(statSync(at(run, INSTANCE_PATHS.result)).mode & 0o777, 0o644);
@@ -125,7 +128,7 @@ describe('other machines and agent sources', () => {
   test('dnf, with git and Node.js 18 already there: installs only npm', async (t) => {
     const run = await runUserData(t, render('open-qa').body, {
       packageManager: 'dnf',
-      installed: ['git', 'node'],
+      installed: ['git', 'node', 'curl'],
       env: { FAKE_NODE_VERSION: '18.19.0' },
     });
     assertSuccess(run);
@@ -134,7 +137,7 @@ describe('other machines and agent sources', () => {
 
   test('the agent already on the image: no package manager, no download', async (t) => {
     const run = await runUserData(t, render('open-qa', ['agent.source=image']).body, {
-      installed: ['git', 'node', 'bootstrap'],
+      installed: ['git', 'node', 'curl', 'bootstrap'],
     });
     assertSuccess(run);
     assert.deepEqual(callsOf(run, 'apt-get'), []);
@@ -188,6 +191,7 @@ describe('an official Node.js build', () => {
       [
         'https://nodejs.org/dist/v20.18.1/SHASUMS256.txt',
         `https://nodejs.org/dist/v20.18.1/${tarball}`,
+        'http://127.0.0.1:80/_gitstrap/healthz',
       ],
     );
     const [tar] = callsOf(run, 'tar');
@@ -265,12 +269,14 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
     const calendar = expires.replace('T', ' ').replace('Z', ' UTC');
     assert.equal(read(run, INSTANCE_PATHS.expireDropIn), `[Timer]\nOnCalendar=${calendar}\n`);
     assert.equal(run.result?.expiresAt, expires);
-    assert.deepEqual(callsOf(run, 'systemctl').slice(0, 2), [
-      ['daemon-reload'],
-      ['enable', '--now', 'gitstrap-expire.timer'],
+    // A fresh machine: systemd reads the new units as they start, without a daemon-reload.
+    assert.deepEqual(callsOf(run, 'systemctl').slice(0, 3), [
+      ['--quiet', 'is-active', 'gitstrap-expire.timer'],
+      ['enable', '--no-reload', 'gitstrap-expire.timer'],
+      ['start', 'gitstrap-expire.timer'],
     ]);
     assert.ok(
-      run.calls.findIndex((c) => c[1] === '--now' || c[2] === '--now') <
+      run.calls.findIndex((c) => c[1] === 'start' && c[2] === 'gitstrap-expire.timer') <
         run.calls.findIndex((c) => c[0] === 'useradd'),
     );
 
@@ -299,14 +305,14 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
     assert.ok(!existsSync(at(run, INSTANCE_PATHS.bin)));
   });
 
-  test('wget is used when there is no curl', async (t) => {
+  test('curl is installed when it is missing: downloads and health polls use it', async (t) => {
     const run = await runUserData(t, render('open-qa', [source(sha256(bundle))]).body, {
-      installed: ['git', 'node', 'wget'],
+      installed: ['git', 'node'],
       env: { FAKE_BUNDLE: bundle },
     });
     assertSuccess(run);
-    assert.equal(callsOf(run, 'wget')[0]?.at(-1), 'https://example.invalid/gitstrap-agent.cjs');
-    assert.deepEqual(callsOf(run, 'apt-get'), []);
+    assert.deepEqual(callsOf(run, 'apt-get')[1]?.slice(-1), ['curl']);
+    assert.equal(callsOf(run, 'curl')[0]?.at(-1), 'https://example.invalid/gitstrap-agent.cjs');
   });
 });
 
@@ -322,6 +328,21 @@ describe('the expiry', () => {
       read(run, INSTANCE_PATHS.expireDropIn),
       '[Timer]\nOnCalendar=2031-02-03 04:05:06 UTC\n',
     );
+  });
+
+  test('a re-run on a machine whose timer runs already reloads systemd for the new end', async (t) => {
+    const expiresAt = new Date('2031-02-03T04:05:06Z');
+    const run = await runUserData(t, render('open-qa', [], { expiresAt }).body, {
+      installed: ['git', 'node', 'npm'],
+      env: { FAKE_ACTIVE: '1' },
+    });
+    assertSuccess(run);
+    assert.deepEqual(callsOf(run, 'systemctl').slice(0, 4), [
+      ['--quiet', 'is-active', 'gitstrap-expire.timer'],
+      ['daemon-reload'],
+      ['enable', '--no-reload', 'gitstrap-expire.timer'],
+      ['start', 'gitstrap-expire.timer'],
+    ]);
   });
 
   test('a deployment already expired at first boot powers off and records step ttl', async (t) => {
@@ -342,16 +363,15 @@ describe('the expiry', () => {
 
 describe('the health check', () => {
   test('an agent that never answers fails at step health, after the health timeout', async (t) => {
-    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 30 }).body, {
-      installed: ['git', 'node', 'npm'],
+    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 3 }).body, {
+      installed: ['git', 'node', 'npm', 'curl'],
+      realTools: { sleep: requireTool('sleep', 'coreutils') },
       env: { FAKE_HEALTH: 'fail' },
     });
     assertFailure(run, 'health', 1);
-    const probes = callsOf(run, 'node').filter((c) => c[0] === '-e');
-    assert.deepEqual(
-      probes.map((p) => p[4]),
-      ['30'],
-    );
+    // A poll every 0.5 s for 3 s: a handful, not one and not a flood.
+    const polls = callsOf(run, 'curl').filter((c) => c.at(-1)?.endsWith('/_gitstrap/healthz'));
+    assert.ok(polls.length >= 3 && polls.length <= 8, `${polls.length} polls`);
     assert.deepEqual(callsOf(run, 'systemctl').at(-1), [
       '--no-pager',
       '--lines=30',
@@ -360,7 +380,7 @@ describe('the health check', () => {
     ]);
     assert.match(
       run.output,
-      /no 200 from http:\/\/127\.0\.0\.1:80\/_gitstrap\/healthz in 30s: see journalctl -u gitstrap@open-qa/,
+      /no 200 from http:\/\/127\.0\.0\.1:80\/_gitstrap\/healthz in 3s: see journalctl -u gitstrap@open-qa/,
     );
   });
 
@@ -368,7 +388,7 @@ describe('the health check', () => {
     [200, 'succeeds'],
     [503, 'fails at step health'],
   ] as const) {
-    test(`Node 18 probes a real server on loopback: ${status} ${outcome}`, async (t) => {
+    test(`curl polls a real server on loopback: ${status} ${outcome}`, async (t) => {
       const requests: string[] = [];
       const server = http.createServer((req, res) => {
         requests.push(`${req.method} ${req.url}`);
@@ -381,8 +401,11 @@ describe('the health check', () => {
         t,
         render('open-qa', [`serve.port=${port}`], { healthTimeoutSeconds: 3 }).body,
         {
-          installed: ['git', 'npm'],
-          realTools: { node: requireNode18() },
+          installed: ['git', 'npm', 'node'],
+          realTools: {
+            curl: requireTool('curl', 'curl'),
+            sleep: requireTool('sleep', 'coreutils'),
+          },
         },
       );
       if (status === 200) {

@@ -34,6 +34,7 @@ const REAL_TOOLS = [
   'mkdir',
   'mktemp',
   'mv',
+  'nice',
   'rm',
   'sha256sum',
   'timeout',
@@ -140,7 +141,12 @@ export async function runUserData(
 
   copyFileSync(path.join(FIXTURES, 'fake-command.sh'), path.join(fakebin, '.fake'));
   chmodSync(path.join(fakebin, '.fake'), 0o755);
-  const present = [...ALWAYS, options.packageManager ?? 'apt-get', ...(options.installed ?? [])];
+  // A real tool given in realTools replaces the stand-in of the same name.
+  const present = [
+    ...ALWAYS,
+    options.packageManager ?? 'apt-get',
+    ...(options.installed ?? []),
+  ].filter((name) => !(options.realTools && name in options.realTools));
   for (const name of present) symlinkSync(path.join(fakebin, '.fake'), path.join(fakebin, name));
   writeFileSync(log, '');
   options.before?.(root);

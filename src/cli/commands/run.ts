@@ -3,6 +3,7 @@
 import { runAgent } from '../../agent/agent.js';
 import { createDataEngine } from '../../agent/data-engine.js';
 import { defaultStateRoot } from '../../agent/layout.js';
+import { startFailureOf, writeStartFailure } from '../../agent/start-failure.js';
 import { jsonLogger } from '../../lib/log.js';
 import { createAgentServer } from '../../serve/index.js';
 import { RECIPE_USAGE, recipeOptions, stringOpt, type Command } from '../command.js';
@@ -15,7 +16,15 @@ ${RECIPE_USAGE}
       --root DIR            the agent's state root (default /var/lib/gitstrap/NAME)`,
   options: { ...recipeOptions, root: { type: 'string' } },
   async run(args, ctx) {
-    const { recipe } = recipeFromArgs(args, ctx);
+    let recipe;
+    try {
+      ({ recipe } = recipeFromArgs(args, ctx));
+    } catch (error) {
+      // First boot validates no more on its own: it reads this record (src/agent/start-failure.ts).
+      const rootArg = stringOpt(args, 'root');
+      if (rootArg) writeStartFailure(rootArg, startFailureOf('recipe', error, new Date()));
+      throw error;
+    }
     const root = stringOpt(args, 'root') ?? defaultStateRoot(recipe.name);
     const logger = jsonLogger((line) => ctx.stdout.write(line), {
       level: ctx.verbose ? 'debug' : 'info',
