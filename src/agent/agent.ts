@@ -272,6 +272,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       );
       state.engine = engine;
       webhook = engine.webhook;
+      logger.log('info', 'data.first_sync', { repo: data.repo, ref: data.ref });
       const first = await engine.sync.sync('startup', { signal });
       if (!engine.sync.current()) throw firstDataError(data.repo, first);
       if (first.outcome === 'failed') {

@@ -89,6 +89,41 @@ describe('agent lifecycle', () => {
     assert.equal((await get(`${agent.url}/data/a.json`)).body, '{"v":1}');
   });
 
+  test('the first data version is fetched beside the clone, after it when data steps name {service}', async (t) => {
+    const repos = await makeRepos(t, { 'index.html': 'x', 'schema.txt': 'ok' });
+    // The check reads a file of the service checkout: it must be there before the first sync.
+    const agent = await startAgent(t, repos.dir, {
+      name: 'ordered',
+      service: { repo: repos.serviceUrl, runtime: 'static' },
+      data: {
+        repo: repos.dataUrl,
+        mount: 'data',
+        check: [{ run: ['test', '-f', '{service}/schema.txt'] }],
+      },
+    });
+    const order = (logs: ReturnType<typeof agent.logs>) =>
+      logs
+        .filter((l) => l.event === 'service.checkout' || l.event === 'data.first_sync')
+        .map((l) => l.event);
+    assert.deepEqual(order(agent.logs()), ['service.checkout', 'data.first_sync']);
+    assert.equal((await get(`${agent.url}/data/results.json`)).body, '{"total": 1}');
+
+    // Without {service} in the data steps both start at once: the first sync starts while the
+    // service is still being cloned (its checkout takes two git processes).
+    const side = await startAgent(
+      t,
+      repos.dir,
+      {
+        name: 'side-by-side',
+        service: { repo: repos.serviceUrl, runtime: 'static' },
+        data: { repo: repos.dataUrl, mount: 'data' },
+      },
+      { root: path.join(repos.dir, 'state-side') },
+    );
+    assert.deepEqual(order(side.logs()), ['data.first_sync', 'service.checkout']);
+    assert.equal((await get(`${side.url}/data/results.json`)).body, '{"total": 1}');
+  });
+
   test('a port already taken: one clear message, exit 3, lock released', async (t) => {
     const repos = await makeRepos(t, { 'index.html': 'x' });
     const blocker = net.createServer();

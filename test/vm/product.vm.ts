@@ -84,6 +84,14 @@ describe('the whole product on a real cloud-init boot', () => {
           v1: { errors: unknown[] };
         };
         assert.deepEqual(ciResult.v1.errors, []);
+        // The Node.js first boot reports is the guest's (Debian 12's nodejs package).
+        const nodeVersion = (await vm.run(['node', '--version'])).trim();
+        assert.match(
+          vm.serialText(),
+          new RegExp(
+            `gitstrap: git version [\\d.]+; Node\\.js ${nodeVersion.replace(/\./g, '\\.')}`,
+          ),
+        );
         const success = await marker(vm);
         assert.equal(success.result, 'success', JSON.stringify(success));
         assert.equal(success.recipe, PRODUCT_NAME);
