@@ -43,6 +43,12 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/** Whether a request announces a body (Content-Length above 0, or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /** The headers to send upstream: the client's, minus hop-by-hop ones, plus X-Forwarded-*. */
 export function forwardedHeaders(req: IncomingMessage): OutgoingHttpHeaders {
   const drop = connectionTokens(req.headers.connection);
@@ -75,7 +81,13 @@ export function createProxy(options: ProxyOptions): Proxy {
     );
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+  /**
+   * Forwards one request. A kept-alive connection the service closed just as it was reused fails
+   * with ECONNRESET before any answer: a request without a body (GET, HEAD) is then sent once more
+   * on a new connection instead of becoming a 502 (the race Node's docs describe for
+   * `request.reusedSocket`).
+   */
+  const forward = (req: IncomingMessage, res: ServerResponse, retried = false) => {
     const port = options.port();
     if (port === undefined) {
       down(res, 502, 'The service is not running right now');
@@ -90,6 +102,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       agent,
       timeout: options.timeoutMs,
     });
+    const bodyless = (req.method === 'GET' || req.method === 'HEAD') && !hasBody(req);
     let received = 0;
     let failed = false;
     const fail = (status: 413 | 502 | 504, why: string) => {
@@ -104,27 +117,48 @@ export function createProxy(options: ProxyOptions): Proxy {
         down(res, status, why);
       }
     };
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      received += chunk.length;
-      if (received > options.maxBodyBytes) {
-        req.pause();
-        fail(413, 'request body too large');
+    if (bodyless) {
+      req.resume();
+      upstream.end();
+    } else {
+      req.on('data', (chunk: Buffer) => {
+        if (failed) return;
+        received += chunk.length;
+        if (received > options.maxBodyBytes) {
+          req.pause();
+          fail(413, 'request body too large');
+          return;
+        }
+        if (!upstream.write(chunk)) {
+          req.pause();
+          upstream.once('drain', () => req.resume());
+        }
+      });
+      req.on('end', () => upstream.end());
+    }
+    const onClose = () => {
+      if (!res.writableFinished) upstream.destroy();
+    };
+    res.on('close', onClose);
+    upstream.on('timeout', () => fail(504, `No answer within ${options.timeoutMs} ms`));
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (
+        bodyless &&
+        !retried &&
+        !failed &&
+        upstream.reusedSocket &&
+        error.code === 'ECONNRESET' &&
+        !res.headersSent &&
+        !res.destroyed
+      ) {
+        failed = true;
+        res.off('close', onClose);
+        log.log('debug', 'serve.proxy_retry', { path: req.url, port });
+        forward(req, res, true);
         return;
       }
-      if (!upstream.write(chunk)) {
-        req.pause();
-        upstream.once('drain', () => req.resume());
-      }
+      fail(502, error.code === 'ECONNREFUSED' ? 'Nothing listens on its port' : error.message);
     });
-    req.on('end', () => upstream.end());
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    upstream.on('timeout', () => fail(504, `No answer within ${options.timeoutMs} ms`));
-    upstream.on('error', (error: NodeJS.ErrnoException) =>
-      fail(502, error.code === 'ECONNREFUSED' ? 'Nothing listens on its port' : error.message),
-    );
     upstream.on('response', (answer) => {
       if (failed) {
         answer.resume();

@@ -2,6 +2,7 @@
 // `php -S` reading the data mount, as Open QA does), and an Express app mounted in the agent.
 import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import express from 'express';
@@ -107,6 +108,45 @@ describe('process runtime (proxy)', () => {
     assert.equal((await request(port, '/slow')).status, 504);
     await service.proc.stop();
     assert.equal((await request(port, '/echo')).status, 502);
+  });
+
+  test('a kept-alive connection the service closes as it is reused: a GET is sent again, a POST gets 502', async (t) => {
+    const trees = makeTrees(t, {});
+    // A service that answers the first request on each connection and closes the connection when
+    // a second one arrives on it: the moment a server's keep-alive timeout meets a reuse.
+    let connections = 0;
+    const service = net.createServer((socket) => {
+      connections++;
+      let requests = 0;
+      let buffer = '';
+      socket.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('latin1');
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        buffer = '';
+        requests++;
+        if (requests > 1) socket.destroy();
+        else
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => service.close(() => resolve())));
+    const servicePort = (service.address() as net.AddressInfo).port;
+    const { port } = await startServer(t, {
+      runtime: 'process',
+      serviceDir: () => trees.service,
+      proxyPort: () => servicePort,
+    });
+    assert.equal((await request(port, '/a')).status, 200);
+    assert.equal(connections, 1);
+    const again = await request(port, '/b');
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.text, 'ok');
+    assert.equal(connections, 2, 'sent again on a new connection');
+    const post = await request(port, '/c', { method: 'POST', body: 'x=1' });
+    assert.equal(post.status, 502, 'a request with a body is not sent twice');
+    assert.equal(connections, 2);
   });
 
   test('WebSocket-style upgrades are piped to the service', async (t) => {

@@ -137,7 +137,19 @@ describe('the whole product on a real cloud-init boot', () => {
           seen = await watcher.stop();
         }
         const versions = [host.v1, `v2 ${host.token}\n`, `v3 ${host.token}\n`];
-        assert.deepEqual(problemsIn(seen, versions), [], 'every answer was a 200 with a version');
+        const problems = problemsIn(seen, versions);
+        if (problems.length) {
+          // Say why: what the agent logged about the service and the proxy.
+          const journal = await vm.run([
+            'sh',
+            '-c',
+            'journalctl -o cat --no-pager -u "gitstrap@$1" | grep -E "proxy|service\\.|data\\." || true',
+            'sh',
+            PRODUCT_NAME,
+          ]);
+          problems.push('agent log:', ...journal.trim().split('\n').slice(-40));
+        }
+        assert.deepEqual(problems, [], 'every answer was a 200 with a version');
         assert.deepEqual(
           versions.map((v) => seen.some((s) => s.body === v)),
           [true, true, true],
