@@ -12,8 +12,10 @@ import { AGENT_BUNDLE, runCli } from '../test/helpers/cli.js';
 import { makeRepo, startGitDaemon } from '../test/helpers/git.js';
 import {
   BOOT_STAGES,
+  findAgentTimeline,
   findBootStages,
   findFirstBootSteps,
+  type AgentMark,
   type BootStage,
   type FirstBootStep,
 } from '../test/vm/boot-stages.js';
@@ -35,6 +37,7 @@ interface Run {
   firstOkMs: number;
   stages: Partial<Record<BootStage, number>>;
   steps: FirstBootStep[];
+  agent: AgentMark[];
   cloudInitStatus: string;
   blame: string;
 }
@@ -172,10 +175,17 @@ async function bootOnce(variant: Variant, userData: string, token: string): Prom
         timeoutMs: 300_000,
       });
       const blame = await vm.run(['cloud-init', 'analyze', 'blame'], { timeoutMs: 120_000 });
+      const journal =
+        variant === 'gitstrap'
+          ? await vm.run(['journalctl', '-o', 'json', '--no-pager', '-u', 'gitstrap@*'], {
+              timeoutMs: 120_000,
+            })
+          : '';
       return {
         firstOkMs: first.ms,
         stages: findBootStages(vm.serial),
         steps: findFirstBootSteps(vm.serial),
+        agent: findAgentTimeline(journal),
         cloudInitStatus: /^status: (\S+)/m.exec(status.stdout)?.[1] ?? `exit ${status.exitCode}`,
         blame,
       };
@@ -237,6 +247,16 @@ function report(
           .map((s) => (s.doneMs ?? 0) - s.startMs),
       );
       lines.push(`  ${name.padEnd(12)}${took === undefined ? 'did not finish' : seconds(took)}`);
+    }
+  }
+  const marks = [...new Set(results.gitstrap.flatMap((r) => r.agent.map((m) => m.mark)))];
+  if (marks.length > 0) {
+    lines.push('', 'gitstrap agent start (median ms since systemd began starting its unit):');
+    for (const mark of marks) {
+      const at = median(
+        results.gitstrap.flatMap((r) => r.agent.filter((m) => m.mark === mark).map((m) => m.ms)),
+      );
+      lines.push(`  ${mark.padEnd(24)}${at === undefined ? '-' : seconds(at)}`);
     }
   }
   for (const v of ['minimal', 'gitstrap'] as const) {

@@ -3,7 +3,6 @@
 // as it was. See README.md for the on-disk contract.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { LogFields } from '../../src/lib/log.js';
 import type { DataSync, DataSyncOptions, SyncCallOptions, SyncHealth, SyncResult } from './api.js';
 import { runChecks } from './check.js';

@@ -1,7 +1,6 @@
 // Telling the service that a new data version is live: a signal to its process, a command, or an
 // HTTP POST. A failed notification is reported, but does not undo the publish.
 import http from 'node:http';
-import https from 'node:https';
 import { fillArgv, fillPlaceholders, type PlaceholderValues } from '../../src/lib/placeholders.js';
 import type { DataConfig } from '../../src/recipe/schema.js';
 import { describeExit, type Exec } from './exec.js';
@@ -17,11 +16,11 @@ export interface NotifyContext {
   timeoutMs?: number;
 }
 
-/** POSTs a small JSON body; resolves on 2xx, rejects otherwise. */
-export function postJson(url: string, body: unknown, timeoutMs: number): Promise<number> {
+/** POSTs a small JSON body; resolves on 2xx, rejects otherwise. (node:https loads on first use.) */
+export async function postJson(url: string, body: unknown, timeoutMs: number): Promise<number> {
   const payload = Buffer.from(JSON.stringify(body));
   const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
+  const client = target.protocol === 'https:' ? (await import('node:https')).default : http;
   return new Promise((resolve, reject) => {
     const request = client.request(
       target,

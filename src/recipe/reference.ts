@@ -1,6 +1,6 @@
 // Generates, from the one recipe schema, the editor JSON Schema (recipes/schema.json) and the recipe
 // reference (docs/recipes.md). scripts/gen.ts writes them; a test fails when the files are stale.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN } from '../lib/duration.js';
 import { recipeSchema } from './schema.js';
 

@@ -1,6 +1,6 @@
 // The recipe schema: the single source of truth for recipe types, validation, recipes/schema.json
 // and docs/recipes.md. Cross-field checks live in rules.ts; this file says what each key is.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN } from '../lib/duration.js';
 
 // ---------------------------------------------------------------------------------------------

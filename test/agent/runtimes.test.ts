@@ -37,7 +37,7 @@ describe('runtimes', () => {
     );
   });
 
-  test('site: templates rendered with the data; a signed webhook publishes a new version at once', async (t) => {
+  test('site (the agent bundle): templates rendered with the data; a signed webhook publishes a new version at once', async (t) => {
     const repos = await makeRepos(
       t,
       {
@@ -48,11 +48,17 @@ describe('runtimes', () => {
     );
     const secret = path.join(repos.dir, 'webhook-secret');
     writeFileSync(secret, 'hook-secret\n', { mode: 0o600 });
-    const agent = await startAgent(t, repos.dir, {
-      name: 'site-test',
-      service: { repo: repos.serviceUrl, runtime: 'site', root: 'site' },
-      data: { repo: repos.dataUrl, mount: 'data', webhook: { secret_file: secret } },
-    });
+    // The bundle, as on an instance: its webhook body parsing runs on the iconv-lite stand-in.
+    const agent = await startAgent(
+      t,
+      repos.dir,
+      {
+        name: 'site-test',
+        service: { repo: repos.serviceUrl, runtime: 'site', root: 'site' },
+        data: { repo: repos.dataUrl, mount: 'data', webhook: { secret_file: secret } },
+      },
+      { entry: AGENT_BUNDLE },
+    );
     assert.match((await get(`${agent.url}/`)).body, /<h1>Nightly<\/h1><p id="total">41<\/p>/);
     assert.equal((await get(`${agent.url}/style.css`)).body, 'body{color:#333}');
 
@@ -63,6 +69,7 @@ describe('runtimes', () => {
     const signature = `sha256=${createHmac('sha256', 'hook-secret').update(body).digest('hex')}`;
     const accepted = await post(`${agent.url}/_gitstrap/hooks/sync`, body, {
       'x-hub-signature-256': signature,
+      'content-type': 'application/json; charset=utf-8',
     });
     assert.equal(accepted.status, 202);
     await agent.waitForLog('data.published', (l) => l.commit === next);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   utimesSync,
@@ -57,6 +58,26 @@ describe('service checkout', () => {
     assert.deepEqual(await pruneCheckouts(layout, third), [first]);
     assert.equal(existsSync(layout.checkout(second)), true);
     assert.equal(existsSync(layout.checkout(third)), true);
+  });
+
+  test('a first clone of an annotated tag (no checkout to reuse yet) lands under the commit it points at', async (t) => {
+    const dir = tempDir(t);
+    const repos = path.join(dir, 'repos');
+    const tagged = makeRepo(path.join(repos, 'svc'), { 'index.html': 'one' });
+    git(path.join(repos, 'svc'), 'tag', '-a', 'v1', '-m', 'v1');
+    commitFiles(path.join(repos, 'svc'), { 'index.html': 'two' });
+    const daemon = await startGitDaemon(t, repos);
+    const layout = layoutOf(path.join(dir, 'state'));
+    const logger = memoryLogger();
+    const tag = await checkoutService({ repo: daemon.url('svc'), ref: 'v1', layout, logger });
+    assert.deepEqual(tag, { commit: tagged, dir: layout.checkout(tagged), cloned: true });
+    assert.equal(readFileSync(path.join(layout.serviceCurrent, 'index.html'), 'utf8'), 'one');
+    assert.equal(git(layout.checkout(tagged), 'rev-parse', '--is-shallow-repository'), 'true');
+    assert.deepEqual(readdirSync(layout.serviceDir).sort(), [tagged, 'current'].sort());
+    assert.deepEqual(
+      logger.entries.map((e) => e.event),
+      ['service.clone', 'service.checkout'],
+    );
   });
 
   test('a missing ref says so and suggests the closest; an unreachable repo says it cannot reach it', async (t) => {

@@ -55,3 +55,53 @@ export function findFirstBootSteps(lines: readonly SerialLine[]): FirstBootStep[
   }
   return steps;
 }
+
+/** One mark of the agent's start, in ms since systemd began starting its unit. */
+export interface AgentMark {
+  mark: string;
+  ms: number;
+}
+
+/**
+ * The agent's start as its journal tells it (`journalctl -o json -u gitstrap@NAME`): when systemd
+ * began starting the unit, then the first time each of the agent's own JSON log events appeared,
+ * in ms since that start (journald's monotonic clock, so guest clock changes do not matter).
+ */
+export function findAgentTimeline(journalJson: string): AgentMark[] {
+  const marks: AgentMark[] = [];
+  let startUs: number | undefined;
+  for (const line of journalJson.split('\n')) {
+    if (!line.trim()) continue;
+    let entry: { MESSAGE?: unknown; __MONOTONIC_TIMESTAMP?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    const us = Number(entry.__MONOTONIC_TIMESTAMP);
+    const message = typeof entry.MESSAGE === 'string' ? entry.MESSAGE : '';
+    if (!Number.isFinite(us)) continue;
+    if (startUs === undefined) {
+      if (!/^Start(ing|ed) gitstrap@/.test(message)) continue;
+      startUs = us;
+      marks.push({ mark: 'unit starting', ms: 0 });
+      continue;
+    }
+    const event = agentEvent(message);
+    const mark = event ?? (/^Started gitstrap@/.test(message) ? 'unit started' : undefined);
+    if (mark && !marks.some((m) => m.mark === mark)) {
+      marks.push({ mark, ms: Math.round((us - startUs) / 1000) });
+    }
+  }
+  return marks;
+}
+
+function agentEvent(message: string): string | undefined {
+  if (!message.startsWith('{')) return undefined;
+  try {
+    const event = (JSON.parse(message) as { event?: unknown }).event;
+    return typeof event === 'string' ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { tempDir } from '../helpers/tmp.js';
 import { requireTool } from '../helpers/tools.js';
 import { planKvmProbeArgs } from './accel.js';
-import { findBootStages, findFirstBootSteps } from './boot-stages.js';
+import { findAgentTimeline, findBootStages, findFirstBootSteps } from './boot-stages.js';
 import { toGuestUrl } from './host-servers.js';
 import { planMinimalUserData } from './minimal-service.js';
 import { planQemuArgs, type QemuPlan } from './qemu-args.js';
@@ -216,4 +216,28 @@ test('findFirstBootSteps times the steps of gitstrap first-boot script', () => {
     { step: 'agent', startMs: 41200, doneMs: 45100 },
     { step: 'health', startMs: 45200 },
   ]);
+});
+
+test('findAgentTimeline times the agent events from the start of its unit', () => {
+  const entry = (us: number, message: string) =>
+    JSON.stringify({ __MONOTONIC_TIMESTAMP: String(us), MESSAGE: message });
+  const journal = [
+    entry(1_000_000, 'earlier boot noise'),
+    entry(40_000_000, 'Starting gitstrap@shop.service - gitstrap agent for shop...'),
+    entry(40_050_000, 'Started gitstrap@shop.service - gitstrap agent for shop.'),
+    entry(43_200_000, '{"time":"t","level":"info","event":"agent.start","recipe":"shop"}'),
+    entry(43_400_000, 'not json {'),
+    entry(43_500_000, '{"time":"t","level":"info","event":"agent.listening"}'),
+    entry(47_000_000, '{"time":"t","level":"info","event":"service.up"}'),
+    entry(47_100_000, '{"time":"t","level":"info","event":"service.up"}'),
+    '',
+  ].join('\n');
+  assert.deepEqual(findAgentTimeline(journal), [
+    { mark: 'unit starting', ms: 0 },
+    { mark: 'unit started', ms: 50 },
+    { mark: 'agent.start', ms: 3200 },
+    { mark: 'agent.listening', ms: 3500 },
+    { mark: 'service.up', ms: 7000 },
+  ]);
+  assert.deepEqual(findAgentTimeline(''), []);
 });

@@ -2,7 +2,6 @@
 // credentials from the metadata service, then GetParameter (WithDecryption) signed with SigV4.
 // Endpoints follow the AWS SDK's variables so a test can point both at 127.0.0.1.
 import http from 'node:http';
-import https from 'node:https';
 import { ExitCode, GitstrapError } from '../../lib/errors.js';
 import { signRequest, type AwsCredentials } from './sigv4.js';
 
@@ -30,10 +29,14 @@ export type HttpCall = (
   init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
 ) => Promise<{ status: number; text: string }>;
 
-/** The real HTTP client (node:http/https; no global fetch, which Node 18 calls experimental). */
-export const httpCall: HttpCall = (url, init) =>
-  new Promise((resolve, reject) => {
-    const client = url.startsWith('https:') ? https : http;
+/**
+ * The real HTTP client (node:http/https; no global fetch, which Node 18 calls experimental).
+ * node:https (and TLS under it) loads on first use: most agents never need it, and every module
+ * costs start-up time on a small instance.
+ */
+export const httpCall: HttpCall = async (url, init) => {
+  const client = url.startsWith('https:') ? (await import('node:https')).default : http;
+  return new Promise((resolve, reject) => {
     const request = client.request(
       url,
       {
@@ -60,6 +63,7 @@ export const httpCall: HttpCall = (url, init) =>
     request.on('error', reject);
     request.end(init.body);
   });
+};
 
 async function call(
   httpFn: HttpCall,
