@@ -444,6 +444,27 @@ describe('the health check', () => {
     );
   });
 
+  test('an agent that keeps crashing without a record ends first boot after 3 restarts, not the timeout', async (t) => {
+    const started = Date.now();
+    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 600 }).body, {
+      installed: ['git', 'node', 'npm', 'curl'],
+      env: { FAKE_HEALTH: 'fail', FAKE_RESTARTS: '3', FAKE_MAIN_STATUS: '1' },
+    });
+    assert.ok(Date.now() - started < 60_000, 'it does not wait out the health timeout');
+    assertFailure(run, 'health', 1);
+    assert.match(
+      run.output,
+      /the agent exited 3 times without serving or saying why \(last exit status 1\): see journalctl -u gitstrap@open-qa$/m,
+    );
+    assert.deepEqual(
+      callsOf(run, 'systemctl').filter((c) => c[0] === 'show'),
+      [
+        ['show', '-p', 'NRestarts', '--value', 'gitstrap@open-qa.service'],
+        ['show', '-p', 'ExecMainStatus', '--value', 'gitstrap@open-qa.service'],
+      ],
+    );
+  });
+
   test('a failure record left from an earlier run is removed before the unit starts', async (t) => {
     const run = await runUserData(t, render('open-qa').body, {
       installed: ['git', 'node', 'npm'],
