@@ -242,8 +242,14 @@ async function cloneInto(dir: string, options: ServiceCheckoutOptions): Promise<
       dir,
     ]);
   } catch (error) {
-    await resolveRef(options);
-    throw unreachable('service', options.repo, gitFailureReason(error));
+    await resolveRef(options); // throws when the ref is missing or the repo unreachable
+    throw new GitstrapError(
+      `cannot clone the service repo ${options.repo} at ${options.ref}: ${gitFailureReason(error)}`,
+      {
+        hint: `check that the disk has room and that git clone ${options.repo} works on this machine`,
+        exitCode: ExitCode.failed,
+      },
+    );
   }
   return (await createGit({ baseDir: dir, ...pick(options) }).raw(['rev-parse', 'HEAD'])).trim();
 }
