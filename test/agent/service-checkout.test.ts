@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -110,6 +111,38 @@ describe('service checkout', () => {
       },
     );
     assert.equal(existsSync(layout.serviceCurrent), false);
+  });
+
+  test("a clone git cannot check out says so, names git's reason and leaves nothing behind", async (t) => {
+    const dir = tempDir(t);
+    const repos = path.join(dir, 'repos');
+    const svc = path.join(repos, 'svc');
+    makeRepo(svc, { 'a.txt': 'a' });
+    // A commit whose tree holds ".GIT": git fetches it, then refuses to write that path.
+    writeFileSync(path.join(dir, 'x'), 'x\n');
+    const blob = git(svc, 'hash-object', '-w', path.join(dir, 'x'));
+    const tree = execFileSync('git', ['mktree'], {
+      cwd: svc,
+      input: `100644 blob ${blob}\t.GIT\n`,
+      encoding: 'utf8',
+    }).trim();
+    git(svc, 'update-ref', 'refs/heads/main', git(svc, 'commit-tree', tree, '-m', 'bad'));
+    const daemon = await startGitDaemon(t, repos);
+    const layout = layoutOf(path.join(dir, 'state'));
+    await assert.rejects(
+      checkoutService({ repo: daemon.url('svc'), ref: 'main', layout, logger: memoryLogger() }),
+      (error: GitstrapError) => {
+        assert.match(
+          error.message,
+          new RegExp(
+            `^cannot clone the service repo ${daemon.url('svc')} at main: .*invalid path '\\.GIT'`,
+          ),
+        );
+        assert.match(error.hint ?? '', /disk has room/);
+        return true;
+      },
+    );
+    assert.deepEqual(readdirSync(layout.serviceDir), []);
   });
 });
 
