@@ -48,7 +48,7 @@ describe('runtimes', () => {
     );
     const secret = path.join(repos.dir, 'webhook-secret');
     writeFileSync(secret, 'hook-secret\n', { mode: 0o600 });
-    // The bundle, as on an instance: its webhook body parsing runs on the iconv-lite stand-in.
+    // The bundle, as on an instance: body-parser in it loads the iconv-lite stand-in, not iconv-lite.
     const agent = await startAgent(
       t,
       repos.dir,
