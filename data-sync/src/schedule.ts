@@ -105,12 +105,6 @@ export function startSyncSchedule(options: SyncScheduleOptions): SyncSchedule {
       name: 'gitstrap-data-sync',
       noOverlap: true,
       ...(options.timezone ? { timezone: options.timezone } : {}),
-      logger: {
-        info: (message) => logger.log('debug', 'data.schedule.cron', { message }),
-        warn: (message) => logger.log('debug', 'data.schedule.cron', { message }),
-        error: (message) => logger.log('warn', 'data.schedule.cron', { message: String(message) }),
-        debug: () => undefined,
-      },
     },
   );
   logger.log('info', 'data.schedule.started', { schedule: options.schedule, delayMs });
