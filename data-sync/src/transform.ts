@@ -1,28 +1,24 @@
 // The recipe's transforms, applied in the staging folder of a new version: extract an archive, copy,
 // move, or run a command. Each failure names the transform and says what went wrong.
-import { cp, lstat, mkdir, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { cp, lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataTransform } from '../../src/recipe/schema.js';
 import { durationMs } from '../../src/lib/duration.js';
-import { describeExit } from './exec.js';
-import { lastLines, SyncFailure } from './failure.js';
+import { ExtractFailure, extractToScratch, quoteMember } from './extract.js';
+import { SyncFailure } from './failure.js';
+import { createBudget, type ExtractBudget, type ExtractLimits } from './limits.js';
+import { whyLinkEscapes } from './link-check.js';
+import { ensureFolderInside, mergeInto } from './merge.js';
 import { resolveInside } from './paths.js';
-import { execInVersion, runVersionCommand, type VersionContext } from './version-command.js';
+import { ArchiveError } from './tar-stream.js';
+import { runVersionCommand, type VersionContext } from './version-command.js';
 
-/** The tar command that extracts `archive` into `into` (GNU tar detects the compression). Pure. */
-export function planExtract(archive: string, into: string, strip: number): string[] {
-  return [
-    'tar',
-    '-x',
-    '-f',
-    archive,
-    '-C',
-    into,
-    `--strip-components=${strip}`,
-    '--no-same-owner',
-    '--no-same-permissions',
-    '--warning=no-timestamp',
-  ];
+/** What the transforms of one version share besides the version context. */
+export interface TransformOptions {
+  /** A folder on the version's file system, outside the version, for extraction folders. */
+  scratch: string;
+  limits: ExtractLimits;
 }
 
 /** A one-line name for a transform in messages: "transform 2 (extract data.tar.gz)". */
@@ -61,37 +57,75 @@ async function mustExist(full: string, rel: string, name: string): Promise<void>
   }
 }
 
-async function applyOne(t: DataTransform, index: number, ctx: VersionContext): Promise<void> {
-  const name = describeTransform(t, index);
-  const timeoutMs = durationMs(t.timeout);
-  if (t.extract) {
-    const archive = inside(ctx, t.extract, name);
-    await mustExist(archive, t.extract, name);
-    if (!(await lstat(archive)).isFile()) {
-      throw new SyncFailure('transform', `${name}: ${t.extract} is not a regular file`);
-    }
-    const into = inside(ctx, t.into, name);
-    await mkdir(into, { recursive: true });
-    inside(ctx, t.into, name);
-    const argv = planExtract(archive, into, t.strip);
-    const result = await execInVersion(ctx, argv, timeoutMs);
-    if (result.code !== 0) {
-      const why = lastLines(result.stderr, 4).join('; ');
-      throw new SyncFailure(
-        'transform',
-        `${name}: tar failed (${describeExit(result, timeoutMs)})${why ? `: ${why}` : ''}`,
-        result.startError === 'ENOENT'
-          ? 'install GNU tar'
-          : 'the archive may be damaged or incomplete: check the file committed to the data repo',
-      );
-    }
-    if (!t.keep_archive) {
-      try {
-        if ((await lstat(archive)).isFile()) await unlink(archive);
-      } catch {
-        // replaced or removed by the extraction itself
+/**
+ * Extracts an archive: into a fresh folder beside the version (nothing there to follow), then merged
+ * into `into` without following a symlink, then each symlink it made checked in its place.
+ */
+async function extract(
+  t: DataTransform & { extract: string },
+  name: string,
+  ctx: VersionContext,
+  budget: ExtractBudget,
+  scratchRoot: string,
+  timeoutMs: number,
+): Promise<void> {
+  const archive = inside(ctx, t.extract, name);
+  await mustExist(archive, t.extract, name);
+  if (!(await lstat(archive)).isFile()) {
+    throw new SyncFailure('transform', `${name}: ${t.extract} is not a regular file`);
+  }
+  inside(ctx, t.into, name);
+  await mkdir(scratchRoot, { recursive: true });
+  const scratch = path.join(
+    scratchRoot,
+    `extract-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  await mkdir(scratch);
+  try {
+    const made = await extractToScratch({
+      archive,
+      scratch,
+      strip: t.strip,
+      into: t.into,
+      budget,
+      deadline: Date.now() + timeoutMs,
+      timeoutMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    if (!t.keep_archive) await unlink(archive);
+    const dest = await ensureFolderInside(ctx.root, t.into);
+    await mergeInto(scratch, dest, t.into, made.entries);
+    for (const link of made.links) {
+      const at = path.posix.join(t.into, link.path);
+      const why = await whyLinkEscapes(ctx.root, at);
+      if (why !== undefined) {
+        throw new ExtractFailure(
+          `member ${quoteMember(link.member)} is a symlink to ${quoteMember(link.target)} that leads outside the version (it ${why})`,
+          'symlinks in an archive must have relative targets that stay inside the version, also through other links',
+        );
       }
     }
+  } catch (error) {
+    if (error instanceof ExtractFailure || error instanceof ArchiveError) {
+      throw new SyncFailure('transform', `${name}: ${error.message}`, error.hint);
+    }
+    throw new SyncFailure('transform', `${name}: ${(error as Error).message}`);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function applyOne(
+  t: DataTransform,
+  index: number,
+  ctx: VersionContext,
+  budget: ExtractBudget,
+  scratchRoot: string,
+): Promise<void> {
+  const name = describeTransform(t, index);
+  const timeoutMs = durationMs(t.timeout);
+  if (t.extract !== undefined) {
+    await extract({ ...t, extract: t.extract }, name, ctx, budget, scratchRoot, timeoutMs);
     return;
   }
   if (t.copy || t.move) {
@@ -113,10 +147,17 @@ async function applyOne(t: DataTransform, index: number, ctx: VersionContext): P
   if (t.run) await runVersionCommand(ctx, 'transform', name, t.run, timeoutMs);
 }
 
-/** Applies every transform in order; throws a SyncFailure (phase "transform") at the first failure. */
+/**
+ * Applies every transform in order; throws a SyncFailure (phase "transform") at the first failure.
+ * The extraction limits count over all of them.
+ */
 export async function applyTransforms(
   transforms: readonly DataTransform[],
   ctx: VersionContext,
+  options: TransformOptions,
 ): Promise<void> {
-  for (const [index, t] of transforms.entries()) await applyOne(t, index, ctx);
+  const budget = createBudget(options.limits);
+  for (const [index, t] of transforms.entries()) {
+    await applyOne(t, index, ctx, budget, options.scratch);
+  }
 }

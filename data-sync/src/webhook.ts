@@ -5,6 +5,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../src/lib/log.js';
 import { silentLogger } from '../../src/lib/log.js';
+import { createRecentDeliveries } from './recent-deliveries.js';
+
+/** How long, and how many, delivery ids are remembered to recognise a replay or redelivery. */
+export const DELIVERY_WINDOW_MS = 60 * 60_000;
+export const DELIVERY_MEMORY = 1000;
 
 /** Whether `header` is the HMAC-SHA256 of `body` with `secret`, as GitHub sends it. */
 export function verifyHubSignature(
@@ -32,6 +37,11 @@ export interface WebhookHandlerOptions {
   /** Starts a sync; pass a coalescing trigger so a burst becomes one sync. Not awaited. */
   trigger: () => unknown;
   logger?: Logger;
+  /** A delivery id seen again within this time is not synced again (default 1 h). */
+  deliveryWindowMs?: number;
+  /** The most delivery ids remembered (default 1000; the oldest are forgotten first). */
+  deliveryMemory?: number;
+  now?: () => number;
 }
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
@@ -41,9 +51,18 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return undefined;
 }
 
-/** The handler: 401 on a bad or missing signature (nothing happens), 202 when a sync is queued. */
+/**
+ * The handler: 401 on a bad or missing signature (nothing happens), 202 when a sync is queued, 200
+ * without a sync for a ping or for a delivery id already accepted within the window (a replay or a
+ * redelivery).
+ */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const logger = options.logger ?? silentLogger;
+  const recent = createRecentDeliveries({
+    windowMs: options.deliveryWindowMs ?? DELIVERY_WINDOW_MS,
+    max: options.deliveryMemory ?? DELIVERY_MEMORY,
+    ...(options.now ? { now: options.now } : {}),
+  });
   return async (headers, rawBody) => {
     let secret: Buffer;
     try {
@@ -70,12 +89,23 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       });
       return { status: 401, body: 'bad or missing X-Hub-Signature-256\n' };
     }
-    const event = header(headers, 'x-github-event');
-    if (event === 'ping') return { status: 200, body: 'pong\n' };
-    logger.log('info', 'data.webhook.accepted', {
-      event,
-      delivery: header(headers, 'x-github-delivery'),
-    });
+    const githubEvent = header(headers, 'x-github-event');
+    if (githubEvent === 'ping') return { status: 200, body: 'pong\n' };
+    // GitHub's ids are GUIDs; a longer value is cut so the memory of ids stays small.
+    const delivery = header(headers, 'x-github-delivery')?.slice(0, 100);
+    // Log fields never use the names of the line's own fields (time, level, event).
+    const fields = {
+      ...(githubEvent !== undefined ? { githubEvent } : {}),
+      ...(delivery !== undefined ? { delivery } : {}),
+    };
+    if (delivery !== undefined && recent.seen(delivery)) {
+      logger.log('info', 'data.webhook.duplicate', fields);
+      return {
+        status: 200,
+        body: `delivery ${delivery} was already accepted; no new sync\n`,
+      };
+    }
+    logger.log('info', 'data.webhook.accepted', fields);
     Promise.resolve()
       .then(() => options.trigger())
       .catch((error: unknown) =>

@@ -304,7 +304,9 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     }
     state.commit = checkout.commit;
     state.checkout = checkout.dir;
-    if (recipe.data) await createDataMount(checkout.dir, recipe.data.mount, layout.dataCurrent);
+    if (recipe.data) {
+      await createDataMount(checkout.dir, recipe.data.mount, layout.dataCurrent, logger);
+    }
 
     const placeholders: Placeholders = {
       port,

@@ -1,6 +1,7 @@
 // Running the planned install steps: each in order, its output logged as JSON lines and kept in
 // steps/<name>.log, a stamp in steps/<name>.done when it succeeds. A failing step stops the run
-// with its name, how it ended and its last lines of output.
+// with its name, how it ended and its last lines of output. Package steps are in packages.ts,
+// patch steps in patch-step.ts.
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { ExitCode, GitstrapError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { Recipe } from '../recipe/schema.js';
 import { ensurePackages, type PackageContext } from './packages.js';
+import { runPatchStep } from './patch-step.js';
 import { fillArgv, fillEnv, placeholderEnv, type Placeholders } from '../lib/placeholders.js';
 import { describeOutcome, runCommand } from './run-command.js';
 import { decideSteps, planSteps, type PlannedStep, type StepStamp } from './step-plan.js';
@@ -107,6 +109,15 @@ export async function runInstallSteps(options: RunStepsOptions): Promise<StepRep
     logger.log('info', 'step.start', { step: planned.name });
     if (planned.step.packages !== undefined) {
       await ensurePackages(planned.name, planned.step.packages, options.packages);
+    } else if (planned.step.patch !== undefined) {
+      await runPatchStep(planned, {
+        checkout: options.checkout,
+        commit: options.commit,
+        stepsDir,
+        env: options.env,
+        logger,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     } else {
       await runCommandStep(planned, options);
     }

@@ -1,4 +1,5 @@
 // Wires a program to the real process: argv, streams, Ctrl-C/SIGTERM as an abort signal, exit code.
+import { formatError } from '../lib/errors.js';
 import type { CommandContext } from './command.js';
 
 /** Runs a program and exits with its code. A second Ctrl-C exits at once. */
@@ -27,7 +28,7 @@ export function runProgram(
       setTimeout(() => process.exit(code), 1000).unref();
     },
     (error: unknown) => {
-      console.error(error);
+      process.stderr.write(`${formatError(error, true)}\n`);
       process.exit(3);
     },
   );

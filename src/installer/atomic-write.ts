@@ -1,10 +1,27 @@
-// Writing a file whole or not at all: a temp file beside it, fsynced, renamed over it.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// Writing a file whole or not at all: a temp file beside it, fsynced, renamed over it (or, for a
+// file that must not exist yet, hard-linked to its name, which fails when the name is taken).
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { GitstrapError } from '../lib/errors.js';
 
-/** Writes a file by temp file + fsync + rename, so a reader sees the old or the new, never half. */
-export function writeAtomic(file: string, data: Buffer, mode = 0o644): void {
+/**
+ * Writes a file by temp file + fsync + rename, so a reader sees the old or the new, never half.
+ * With `create`, the file must not exist: it is never replaced (EEXIST otherwise).
+ */
+export function writeAtomic(
+  file: string,
+  data: Buffer,
+  mode = 0o644,
+  { create = false }: { create?: boolean } = {},
+): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
@@ -13,7 +30,12 @@ export function writeAtomic(file: string, data: Buffer, mode = 0o644): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, file);
+    if (create) {
+      linkSync(tmp, file);
+      unlinkSync(tmp);
+    } else {
+      renameSync(tmp, file);
+    }
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     try {

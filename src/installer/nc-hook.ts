@@ -1,25 +1,34 @@
 // The Eucalyptus node-controller hook: on `euca-nc-pre-boot` (libvirt.xml written, not yet used)
 // it reads the instance's user-data from instance.xml, finds its `bootparams=` line, checks it with
-// the boot-parameter grammar and appends it to libvirt.xml's <os><cmdline>. The plan is pure; the
-// runner reads the two files and replaces libvirt.xml atomically, keeping libvirt.xml.orig. Any
-// problem leaves every file as it was.
+// the boot-parameter grammar and appends it to the <os><cmdline> of the original libvirt.xml. The
+// original is kept once as libvirt.xml.orig and every later run starts from it, so running the hook
+// again (with the same, other or no parameters) gives what one run on the original gives. The plan
+// is pure; the runner reads the files and replaces libvirt.xml atomically. Any problem leaves every
+// file as it was.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GitstrapError } from '../lib/errors.js';
 import { writeAtomic } from './atomic-write.js';
 import { parseBootParams } from './bootparams.js';
-import { readInstanceUserData, rewriteCmdline } from './libvirt-xml.js';
+import {
+  readCmdline,
+  readInstanceUserData,
+  rewriteCmdline,
+  textOutsideCmdline,
+} from './libvirt-xml.js';
 import { findBootParams } from './user-data.js';
 
 /** The one event the hook acts on. */
 export const PRE_BOOT_EVENT = 'euca-nc-pre-boot';
 /** Where the node's administrator may list the allowed parameter names, relative to EUCA_HOME. */
 export const ALLOW_FILE = 'etc/eucalyptus/gitstrap-bootparams.allow';
+/** The suffix of the kept original libvirt.xml. */
+export const ORIGINAL_SUFFIX = '.orig';
 
 export type NcHookAction =
-  'ignored-event' | 'no-user-data' | 'no-bootparams' | 'already-applied' | 'rewritten';
+  'ignored-event' | 'no-user-data' | 'no-bootparams' | 'already-applied' | 'rewritten' | 'restored';
 
-/** What the hook decided, and the new libvirt.xml when it rewrites it. */
+/** What the hook decided, and the new libvirt.xml when it writes one. */
 export interface NcHookPlan {
   action: NcHookAction;
   warnings: string[];
@@ -27,32 +36,65 @@ export interface NcHookPlan {
   bootparams?: string;
   /** The kernel command line after the hook. */
   cmdline?: string;
-  /** The new libvirt.xml text (action "rewritten"). */
+  /** The new libvirt.xml text (actions "rewritten" and "restored"). */
   xml?: string;
+  /** True when the runner must first keep the current libvirt.xml as libvirt.xml.orig. */
+  keepOriginal?: boolean;
 }
 
-/** Decides what the hook does for an instance, from the two files' text. Pure. */
+/**
+ * Decides what the hook does for an instance, from the files' text: instance.xml, libvirt.xml and,
+ * when a run before kept it, libvirt.xml.orig. The result depends only on the original and the
+ * user-data. Pure.
+ */
 export function planNcHook(input: {
   instanceXml: string;
   libvirtXml: string;
+  originalXml?: string;
   allow?: readonly string[];
 }): NcHookPlan {
+  const { libvirtXml, originalXml } = input;
   const userData = readInstanceUserData(input.instanceXml);
-  if (!userData) return { action: 'no-user-data', warnings: [] };
-  const found = findBootParams(userData);
-  if (!found) return { action: 'no-bootparams', warnings: [] };
-  const parsed = parseBootParams(found.text, {
-    source: found.where,
-    ...(input.allow ? { allow: input.allow } : {}),
-  });
-  const rewrite = rewriteCmdline(input.libvirtXml, parsed.canonical);
+  const found = userData ? findBootParams(userData) : undefined;
+  const parsed = found
+    ? parseBootParams(found.text, {
+        source: found.where,
+        ...(input.allow ? { allow: input.allow } : {}),
+      })
+    : undefined;
+  const idle: NcHookAction = userData ? 'no-bootparams' : 'no-user-data';
+  if (originalXml === undefined && !parsed) return { action: idle, warnings: [] };
+  if (originalXml !== undefined) checkDerived(libvirtXml, originalXml);
+  const original = originalXml ?? libvirtXml;
+  const warnings = parsed?.warnings ?? [];
+  if (!parsed) {
+    const cmdline = readCmdline(original, `libvirt.xml${ORIGINAL_SUFFIX}`);
+    const base = { warnings, ...(cmdline !== undefined ? { cmdline } : {}) };
+    if (libvirtXml === original) return { action: idle, ...base };
+    return { action: 'restored', ...base, xml: original };
+  }
+  const file = originalXml === undefined ? 'libvirt.xml' : `libvirt.xml${ORIGINAL_SUFFIX}`;
+  const rewrite = rewriteCmdline(original, parsed.canonical, file);
+  const plan = { warnings, bootparams: parsed.canonical, cmdline: rewrite.after };
+  if (rewrite.xml === libvirtXml) return { action: 'already-applied', ...plan };
   return {
-    action: rewrite.unchanged ? 'already-applied' : 'rewritten',
-    warnings: parsed.warnings,
-    bootparams: parsed.canonical,
-    cmdline: rewrite.after,
-    ...(rewrite.unchanged ? {} : { xml: rewrite.xml }),
+    action: 'rewritten',
+    ...plan,
+    xml: rewrite.xml,
+    ...(originalXml === undefined ? { keepOriginal: true } : {}),
   };
+}
+
+/** Refuses a libvirt.xml that is not the kept original with (at most) its <cmdline> changed. */
+function checkDerived(libvirtXml: string, originalXml: string): void {
+  const original = `libvirt.xml${ORIGINAL_SUFFIX}`;
+  if (textOutsideCmdline(libvirtXml) === textOutsideCmdline(originalXml, original)) return;
+  throw new GitstrapError(`libvirt.xml differs from ${original} outside <cmdline>`, {
+    details: [
+      `the hook keeps the original as ${original} and writes libvirt.xml from it; something else wrote libvirt.xml since`,
+    ],
+    hint: `if libvirt.xml is the node controller's fresh file, remove ${original} and run the hook again`,
+  });
 }
 
 /** Reads an allowlist file: one parameter name (or prefix ending in "*") per line, # comments. */
@@ -81,12 +123,18 @@ export function runNcHook(args: NcHookArgs): NcHookPlan {
   }
   const instanceFile = path.join(args.instancePath, 'instance.xml');
   const libvirtFile = path.join(args.instancePath, 'libvirt.xml');
+  const originalFile = `${libvirtFile}${ORIGINAL_SUFFIX}`;
   const allow = args.allow ?? readAllowFile(args.eucaHome);
+  let libvirt: Buffer;
   let plan: NcHookPlan;
   try {
+    libvirt = readBytes(libvirtFile);
     plan = planNcHook({
       instanceXml: readText(instanceFile),
-      libvirtXml: readText(libvirtFile),
+      libvirtXml: utf8Of(libvirt, libvirtFile),
+      ...(existsSync(originalFile)
+        ? { originalXml: utf8Of(readBytes(originalFile), originalFile) }
+        : {}),
       ...(allow ? { allow } : {}),
     });
   } catch (error) {
@@ -98,23 +146,38 @@ export function runNcHook(args: NcHookArgs): NcHookPlan {
     }
     throw error;
   }
-  if (plan.action === 'rewritten' && plan.xml !== undefined) {
-    const original = readFileSync(libvirtFile);
+  if (plan.xml !== undefined) {
     const { mode } = statSync(libvirtFile);
-    writeAtomic(`${libvirtFile}.orig`, original, mode);
+    // Kept once, never replaced: a second hook writing it at the same moment fails here.
+    if (plan.keepOriginal) writeAtomic(originalFile, libvirt, mode, { create: true });
     writeAtomic(libvirtFile, Buffer.from(plan.xml, 'utf8'), mode);
   }
   return plan;
 }
 
 function readText(file: string): string {
+  return readBytes(file).toString('utf8');
+}
+
+function readBytes(file: string): Buffer {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (error) {
     throw new GitstrapError(
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
+}
+
+/** The text of a file that must be UTF-8 (libvirt writes it so), to splice it byte for byte. */
+function utf8Of(bytes: Buffer, file: string): string {
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(bytes)) {
+    throw new GitstrapError(`${file}: not UTF-8 text`, {
+      hint: 'libvirt writes its domain XML in UTF-8; the file may be damaged',
+    });
+  }
+  return text;
 }
 
 function readAllowFile(eucaHome: string | undefined): string[] | undefined {

@@ -1,5 +1,6 @@
 // Errors a person can act on. The CLI's one top-level handler turns these into a message and an exit
 // code; anything else is a bug and is reported as one (with the stack only under --verbose).
+import { redactSecrets } from './redact.js';
 
 /** Exit codes used by every command. */
 export const ExitCode = {
@@ -47,8 +48,15 @@ export class UsageError extends GitstrapError {
   }
 }
 
-/** Formats any thrown value for a person: message, details, hint; stack only when verbose. */
+/**
+ * Formats any thrown value for a person: message, details, hint; stack only when verbose. Every
+ * credential in it is redacted (a message may quote the value or the argument it came from).
+ */
 export function formatError(error: unknown, verbose = false): string {
+  return redactSecrets(describeError(error, verbose));
+}
+
+function describeError(error: unknown, verbose: boolean): string {
   if (error instanceof GitstrapError) {
     const lines = [`error: ${error.message}`];
     for (const d of error.details) lines.push(`  ${d}`);

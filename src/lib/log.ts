@@ -1,5 +1,7 @@
 // Structured JSON-lines logging for the agent (journald keeps stdout), and a tiny interface so code
-// can log without knowing where it goes; tests pass a collecting logger.
+// can log without knowing where it goes; tests pass a collecting logger. Every string logged has its
+// credentials redacted (src/lib/redact.ts).
+import { redactDeep, redactSecrets } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -39,7 +41,7 @@ export function memoryLogger(): Logger & {
   const entries: Array<{ level: LogLevel; event: string } & LogFields> = [];
   const make = (base: LogFields): Logger => ({
     log(level, event, fields = {}) {
-      entries.push({ level, event, ...base, ...fields });
+      entries.push(redactDeep({ level, event: redactSecrets(event), ...base, ...fields }));
     },
     child(fields) {
       return make({ ...base, ...fields });
@@ -51,7 +53,17 @@ export function memoryLogger(): Logger & {
 /** A logger that drops everything. */
 export const silentLogger: Logger = { log() {}, child: () => silentLogger };
 
+/** JSON.stringify's replacer for log lines: errors as name and message; credentials redacted. */
 function replaceErrors(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return { name: value.name, message: redactSecrets(value.message) };
+  if (typeof value === 'string') return redactSecrets(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.some((k) => redactSecrets(k) !== k)) {
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [redactSecrets(k), v as unknown]),
+      );
+    }
+  }
   return value;
 }

@@ -1,14 +1,20 @@
 // Reading a recipe: find the file, parse the YAML keeping positions, apply --set overrides typed by
 // the schema, validate, and report every problem with file, key path, line and column.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { GitstrapError } from '../lib/errors.js';
+import { redactSecrets } from '../lib/redact.js';
 import { suggest } from '../lib/suggest.js';
+import { describeOversize, formatCount, MAX_REPORTED_PROBLEMS, OVERSIZE_HINT } from './limits.js';
+import { createLocator } from './locate.js';
+import { readRecipeText } from './read.js';
 import { checkRules } from './rules.js';
 import { recipeSchema, type Recipe } from './schema.js';
-import { keysAt, scalarKindAt, typeAt } from './shape.js';
+import { parseSetArgument, typeSetValue } from './set-values.js';
+import { keysAt, typeAt } from './shape.js';
+import { checkNesting, checkStructure } from './yaml-guard.js';
 
 /** One problem in a recipe, located as precisely as the input allows. */
 export interface RecipeProblem {
@@ -20,6 +26,8 @@ export interface RecipeProblem {
   col?: number;
   /** The --set argument the offending value came from, when it came from one. */
   set?: string;
+  /** On the last line of a long list: how many further problems it stands for (not shown). */
+  more?: number;
 }
 
 export interface ParseResult {
@@ -31,8 +39,8 @@ export interface ParseResult {
 export class RecipeError extends GitstrapError {
   readonly problems: RecipeProblem[];
   constructor(file: string, problems: RecipeProblem[]) {
-    const n = problems.length;
-    super(`${file} is not a valid recipe (${n} problem${n === 1 ? '' : 's'}):`, {
+    const n = problems.reduce((sum, p) => sum + (p.more ?? 1), 0);
+    super(`${file} is not a valid recipe (${formatCount(n)} problem${n === 1 ? '' : 's'}):`, {
       details: problems.flatMap(formatProblemLines),
     });
     this.name = 'RecipeError';
@@ -113,41 +121,45 @@ function listRecipeNames(dir: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Parsing and validating
 
-/** Splits "a.b.0.c=value" into a key path and the raw value. */
-export function parseSetArgument(
-  arg: string,
-): { keyPath: Array<string | number>; raw: string } | undefined {
-  const eq = arg.indexOf('=');
-  if (eq <= 0) return undefined;
-  const key = arg.slice(0, eq);
-  if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/.test(key)) return undefined;
-  const keyPath = key.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  return { keyPath, raw: arg.slice(eq + 1) };
-}
+export { parseSetArgument } from './set-values.js';
 
-/** Types a --set value by what the schema expects at its key. */
-function typeSetValue(keyPath: readonly PropertyKey[], raw: string): unknown {
-  switch (scalarKindAt(recipeSchema, keyPath)) {
-    case 'number':
-      return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
-    case 'boolean':
-      return raw === 'true' ? true : raw === 'false' ? false : raw;
-    case 'string':
-      return raw;
-    default: {
-      // Arrays and objects are written as YAML flow: --set 'service.start=[php, -S, "127.0.0.1:{port}"]'
-      const doc = parseDocument(raw);
-      return doc.errors.length ? raw : doc.toJS();
-    }
-  }
-}
-
-/** Parses and validates recipe text. Pure: no file system. */
+/**
+ * Parses and validates recipe text. Pure: no file system. Linear in the size of the text, which
+ * may be at most MAX_RECIPE_BYTES.
+ */
 export function parseRecipe(text: string, file: string, sets: readonly string[] = []): ParseResult {
+  const result = validateRecipeText(text, file, sets);
+  return { ...result, problems: capProblems(result.problems, file) };
+}
+
+/** The first MAX_REPORTED_PROBLEMS problems, and a line saying how many more there are. */
+function capProblems(problems: RecipeProblem[], file: string): RecipeProblem[] {
+  if (problems.length <= MAX_REPORTED_PROBLEMS) return problems;
+  const more = problems.length - MAX_REPORTED_PROBLEMS;
+  return [
+    ...problems.slice(0, MAX_REPORTED_PROBLEMS),
+    {
+      file,
+      path: [],
+      message: `and ${formatCount(more)} more problem${more === 1 ? '' : 's'}`,
+      more,
+      hint: 'fix these first; a recipe with this many problems is likely not a recipe',
+    },
+  ];
+}
+
+function validateRecipeText(text: string, file: string, sets: readonly string[]): ParseResult {
+  const early = checkText(text, file);
+  if (early.length) return { problems: early };
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // yaml's own unique-key check is quadratic; checkStructure does it in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: false });
   const problems: RecipeProblem[] = [];
-  const at = (keyPath: PropertyKey[], key = false) => locate(doc, keyPath, lineCounter, key);
+  const at = createLocator(doc, lineCounter);
+  const position = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, col };
+  };
 
   for (const error of doc.errors) {
     const pos = error.linePos?.[0];
@@ -156,6 +168,16 @@ export function parseRecipe(text: string, file: string, sets: readonly string[] 
       path: [],
       message: `YAML syntax: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
       ...(pos ? { line: pos.line, col: pos.col } : {}),
+    });
+  }
+  if (problems.length) return { problems };
+  for (const finding of checkStructure(doc, (offset) => position(offset).line)) {
+    problems.push({
+      file,
+      path: [],
+      message: finding.message,
+      ...(finding.hint ? { hint: finding.hint } : {}),
+      ...position(finding.offset),
     });
   }
   if (problems.length) return { problems };
@@ -174,12 +196,13 @@ export function parseRecipe(text: string, file: string, sets: readonly string[] 
 
   const setPaths: Array<{ keyPath: PropertyKey[]; arg: string }> = [];
   for (const arg of sets) {
+    const shown = showArgument(arg);
     const parsed = parseSetArgument(arg);
     if (!parsed) {
       problems.push({
         file,
         path: [],
-        set: arg,
+        set: shown,
         message: 'expected KEY.PATH=VALUE, e.g. data.ref=v2',
       });
       continue;
@@ -191,20 +214,31 @@ export function parseRecipe(text: string, file: string, sets: readonly string[] 
       problems.push({
         file,
         path: keyPath,
-        set: arg,
+        set: shown,
         message: 'unknown key',
         ...(close ? { hint: `did you mean ${formatKeyPath([...parent, close])}?` } : {}),
       });
       continue;
     }
+    const typed = typeSetValue(keyPath, raw);
+    if ('problem' in typed) {
+      problems.push({
+        file,
+        path: keyPath,
+        set: shown,
+        message: typed.problem,
+        ...(typed.hint ? { hint: typed.hint } : {}),
+      });
+      continue;
+    }
     try {
-      doc.setIn(keyPath, doc.createNode(typeSetValue(keyPath, raw)));
-      setPaths.push({ keyPath, arg });
+      doc.setIn(keyPath, doc.createNode(typed.value));
+      setPaths.push({ keyPath, arg: shown });
     } catch (error) {
       problems.push({
         file,
         path: keyPath,
-        set: arg,
+        set: shown,
         message: `cannot set this key: ${(error as Error).message}`,
       });
     }
@@ -219,7 +253,9 @@ export function parseRecipe(text: string, file: string, sets: readonly string[] 
     return set !== undefined ? { set } : at(keyPath, key);
   };
 
-  const input = doc.toJS() ?? {};
+  // checkStructure has bounded the aliases, so yaml's own alias limit is not needed (it refuses
+  // some recipes with a handful of aliases).
+  const input: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
   const result = recipeSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(...describeIssue(issue, file, place));
@@ -237,20 +273,43 @@ export function parseRecipe(text: string, file: string, sets: readonly string[] 
   return problems.length ? { problems } : { recipe: result.data, problems };
 }
 
+/** A --set argument as shown to people: on one line, without any credential it carries. */
+function showArgument(arg: string): string {
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+  return redactSecrets(arg).replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\t'
+        ? '\\t'
+        : c === '\r'
+          ? '\\r'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** What is wrong with the text before it is parsed: its size, its nesting. */
+function checkText(text: string, file: string): RecipeProblem[] {
+  const tooBig = describeOversize(Buffer.byteLength(text), `recipe ${file}`);
+  if (tooBig) return [{ file, path: [], message: tooBig, hint: OVERSIZE_HINT }];
+  const deep = checkNesting(text);
+  if (!deep) return [];
+  const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1))
+    lineCounter.addNewLine(i + 1);
+  const { line, col } = lineCounter.linePos(deep.offset);
+  return [
+    { file, path: [], message: deep.message, ...(deep.hint ? { hint: deep.hint } : {}), line, col },
+  ];
+}
+
 /** Reads, parses and validates a recipe file; throws RecipeError listing every problem. */
 export function loadRecipeFile(
   file: string,
   sets: readonly string[] = [],
   displayName = file,
 ): Recipe {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new GitstrapError(
-      `cannot read recipe ${displayName}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+  const text = readRecipeText(file, displayName);
   const { recipe, problems } = parseRecipe(text, displayName, sets);
   if (!recipe) throw new RecipeError(displayName, problems);
   return recipe;
@@ -276,51 +335,15 @@ type Place = (
   key?: boolean,
 ) => { line?: number; col?: number; set?: string };
 
-function locate(
-  doc: Document,
-  keyPath: PropertyKey[],
-  lineCounter: LineCounter,
-  wantKey: boolean,
-): { line?: number; col?: number } {
-  let node: unknown = doc.contents;
-  let found: Node | undefined = (doc.contents as Node | null) ?? undefined;
-  for (let i = 0; i < keyPath.length; i++) {
-    const segment = keyPath[i];
-    const last = i === keyPath.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => isScalar(p.key) && String(p.key.value) === String(segment),
-      );
-      if (!pair) break;
-      if (last && wantKey) {
-        found = pair.key as Node;
-        break;
-      }
-      node = pair.value;
-      if (node) found = node as Node;
-      else {
-        found = pair.key as Node;
-        break;
-      }
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment];
-      if (!node) break;
-      found = node as Node;
-    } else {
-      break;
-    }
-  }
-  const offset = found?.range?.[0];
-  if (offset === undefined) return {};
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, col };
-}
-
+/** A value as a message quotes it: short, and without any credential in it. */
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'string') {
+    // Redacted before it is cut short: a credential cut in two is no longer recognisable.
+    const text = redactSecrets(value);
+    return JSON.stringify(text.length > 60 ? text.slice(0, 57) + '...' : text);
+  }
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return String(value);
@@ -347,18 +370,23 @@ function describeIssue(issue: z.core.$ZodIssue, file: string, place: Place): Rec
     ...place(keyPath, key),
   });
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((k) => {
-        const close = suggest(k, keysAt(recipeSchema, keyPath));
+    case 'unrecognized_keys': {
+      const allowed = keysAt(recipeSchema, keyPath);
+      const shown = issue.keys.slice(0, MAX_REPORTED_PROBLEMS).map((k) => {
+        const close = suggest(k, allowed);
         const full = [...keyPath, k];
         return {
           file,
           path: full,
           message: close ? `unknown key; did you mean "${close}"?` : 'unknown key',
-          hint: `allowed here: ${keysAt(recipeSchema, keyPath).join(', ')}`,
+          hint: `allowed here: ${allowed.join(', ')}`,
           ...place(full, true),
         };
       });
+      // The keys not described still count, for the "and N more" line.
+      const more = issue.keys.length - shown.length;
+      return more > 0 ? [...shown, ...Array<RecipeProblem>(more).fill(shown.at(-1)!)] : shown;
+    }
     case 'invalid_type': {
       const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
       if (input === undefined) return [base(`is required (expected ${expected})`)];

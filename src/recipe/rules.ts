@@ -2,7 +2,8 @@
 // finds; none throws. The schema (schema.ts) has already checked every key on its own.
 import cron from 'node-cron';
 import type { Recipe } from './schema.js';
-import { findCredentials } from './secrets.js';
+import { credentialHint, findCredentials } from './secrets.js';
+import { parseUnifiedDiff } from './unified-diff.js';
 
 export interface RuleIssue {
   path: PropertyKey[];
@@ -37,7 +38,7 @@ const installStepsHaveOneAction: Rule = (r) =>
   r.service.install.flatMap((step, i) =>
     exactlyOne(
       step,
-      ['packages', 'run', 'shell'],
+      ['packages', 'run', 'shell', 'patch'],
       ['service', 'install', i],
       `install step "${step.name}"`,
     ),
@@ -62,15 +63,30 @@ const installStepNamesAreUnique: Rule = (r) => {
 
 const packageStepsTakeNoCommandOptions: Rule = (r) =>
   r.service.install.flatMap((step, i) =>
-    step.packages !== undefined && (step.env !== undefined || step.cwd !== undefined)
+    (step.packages !== undefined || step.patch !== undefined) &&
+    (step.env !== undefined || step.cwd !== undefined)
       ? [
           {
             path: ['service', 'install', i],
-            message: `install step "${step.name}" installs packages; env and cwd apply only to run and shell steps`,
+            message: `install step "${step.name}" ${step.patch !== undefined ? 'applies a patch (its paths are from the checkout root)' : 'installs packages'}; env and cwd apply only to run and shell steps`,
           },
         ]
       : [],
   );
+
+const patchesAreUnifiedDiffs: Rule = (r) =>
+  r.service.install.flatMap((step, i) => {
+    if (step.patch === undefined) return [];
+    const parsed = parseUnifiedDiff(step.patch);
+    if (parsed.ok) return [];
+    return [
+      {
+        path: ['service', 'install', i, 'patch'],
+        message: `install step "${step.name}": line ${parsed.line} of the patch: ${parsed.message}`,
+        hint: 'paste the output of git diff, made in a clone of service.repo (the line after "patch: |" is line 1)',
+      },
+    ];
+  });
 
 const runtimeNeedsItsEntry: Rule = (r) => {
   const { runtime, start, module } = r.service;
@@ -175,14 +191,32 @@ const noCredentialsInValues: Rule = (r) =>
   findCredentials(r).map(({ path, kind }) => ({
     path,
     message: `carries a credential (${kind}); user-data and recipes are readable by anyone on the instance`,
-    hint: 'keep the credential on the instance: set auth.token_file or auth.ssh_key_file to a file there, or auth.ssm_parameter to an SSM SecureString name',
+    hint: credentialHint(kind),
   }));
+
+const registryNeedsNpmSource: Rule = (r) => {
+  const source = r.agent.source;
+  if (
+    r.agent.registry === undefined ||
+    source === undefined ||
+    (typeof source === 'string' && source.startsWith('npm:'))
+  )
+    return [];
+  return [
+    {
+      path: ['agent', 'registry'],
+      message: `is only used to install the agent from npm, but agent.source is ${typeof source === 'string' ? `"${source}"` : 'a bundle URL'}`,
+      hint: 'remove agent.registry, or set agent.source to "npm:<package spec>" (or leave it out for this gitstrap version from npm)',
+    },
+  ];
+};
 
 /** Every cross-field rule, in the order their problems are reported. */
 export const rules: readonly Rule[] = [
   installStepsHaveOneAction,
   installStepNamesAreUnique,
   packageStepsTakeNoCommandOptions,
+  patchesAreUnifiedDiffs,
   runtimeNeedsItsEntry,
   transformsHaveOneAction,
   checksHaveOneAction,
@@ -190,6 +224,7 @@ export const rules: readonly Rule[] = [
   scheduleIsCron,
   authIsOneKind,
   noCredentialsInValues,
+  registryNeedsNpmSource,
 ];
 
 /** Runs every rule over a schema-valid recipe. */

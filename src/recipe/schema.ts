@@ -2,6 +2,7 @@
 // and docs/recipes.md. Cross-field checks live in rules.ts; this file says what each key is.
 import * as z from 'zod';
 import { DURATION_PATTERN } from '../lib/duration.js';
+import { isListenAddress, NPM_SOURCE, NPM_SOURCE_ERROR } from './address.js';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -160,11 +161,18 @@ export const installStep = z
       .describe(
         'A shell script, for the steps that really need a shell. Recipe values are never spliced in.',
       ),
+    patch: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A unified diff (as git diff writes it, paths a/... b/... from the checkout root) applied to the service checkout with git apply: a fix the recipe carries for an upstream it does not control. Already applied: skipped. No longer applies: the step fails naming the file and hunk.',
+      ),
     env: envMap.optional(),
     cwd: relativePath.optional().describe('Working directory, relative to the service checkout.'),
     timeout: duration.default('10m').describe('How long the step may run before it is killed.'),
   })
-  .describe('One install step: exactly one of packages, run or shell.');
+  .describe('One install step: exactly one of packages, run, shell or patch.');
 
 export const service = z
   .strictObject({
@@ -260,6 +268,28 @@ export const notify = z
     'How the service is told that a new data version is live: exactly one of signal, run or http.',
   );
 
+/** What the `extract` transforms of one version may write, counted over all of them. */
+export const dataLimits = z
+  .strictObject({
+    max_bytes: z
+      .string()
+      .regex(/^\d+(b|kb|mb|gb)$/, { error: 'expected a size such as 512mb or 2gb' })
+      .default('256mb')
+      .describe(
+        'The most bytes the archives of one version may expand to (their uncompressed tar streams, added up over every extract); a gzip bomb stops here.',
+      ),
+    max_files: z
+      .int()
+      .min(1)
+      .default(100_000)
+      .describe(
+        'The most members (files, folders and links) the archives of one version may hold, added up over every extract.',
+      ),
+  })
+  .describe(
+    'Limits on what extract transforms write for one version; a version over a limit is not published. Without this key the defaults apply.',
+  );
+
 export const data = z
   .strictObject({
     repo: repoUrl.describe('Where the data lives.'),
@@ -330,6 +360,7 @@ export const data = z
       .optional()
       .describe('Publish only commits signed by these keys.'),
     notify: notify.optional(),
+    limits: dataLimits.optional(),
     webhook: z
       .strictObject({
         secret_file: instancePath.describe('File on the instance holding the webhook secret.'),
@@ -346,7 +377,14 @@ export const data = z
 export const serve = z
   .strictObject({
     port: z.int().min(1).max(65535).default(80),
-    host: z.string().default('0.0.0.0').describe('Address the agent listens on.'),
+    host: z
+      .string()
+      .refine(isListenAddress, {
+        error:
+          'expected an IP address (v4 or v6) or a host name, e.g. 0.0.0.0, ::, 127.0.0.1 or localhost',
+      })
+      .default('0.0.0.0')
+      .describe('Address the agent listens on: an IP address (v4 or v6) or a host name.'),
     health: z
       .string()
       .regex(/^\/[^\s]*$/, { error: 'expected a path starting with "/"' })
@@ -366,7 +404,10 @@ export const agent = z
   .strictObject({
     source: z
       .union([
-        z.string().regex(/^(npm:.+|image)$/, { error: 'expected "npm:<package spec>" or "image"' }),
+        z
+          .string()
+          .regex(/^(image|npm:[^\s-]\S*)$/, { error: NPM_SOURCE_ERROR, abort: true })
+          .refine((v) => v === 'image' || NPM_SOURCE.test(v), { error: NPM_SOURCE_ERROR }),
         z.strictObject({
           url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
           sha256: z
@@ -377,6 +418,15 @@ export const agent = z
       .optional()
       .describe(
         'Where the instance gets the agent: "npm:<spec>" (default: this gitstrap version), {url, sha256} of the self-contained bundle, or "image" when it is already installed.',
+      ),
+    registry: z
+      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .refine((v) => !/[\s'"\\]/.test(v), {
+        error: 'must not contain spaces, quotes or backslashes',
+      })
+      .optional()
+      .describe(
+        "With an npm agent source: the npm registry to install it from (default: the instance's npm configuration, normally registry.npmjs.org), e.g. a private registry or a mirror.",
       ),
     node: z
       .enum(['distro', 'official'])

@@ -34,6 +34,16 @@ const BROTLI_MAX_QUALITY_BYTES = 128 * 1024;
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
 
+/** The content hash an ETag is made of (27 characters of base64url SHA-256). */
+export function contentHash(body: Buffer): string {
+  return createHash('sha256').update(body).digest('base64url').slice(0, 27);
+}
+
+/** The strong ETag of one encoding of a body with hash `hash`. */
+export function etagOf(hash: string, encoding: Encoding): string {
+  return encoding === 'identity' ? `"${hash}"` : `"${hash}-${encoding === 'gzip' ? 'gz' : 'br'}"`;
+}
+
 /** Builds a cache entry for `body`: hashes it, compresses it when that helps, precomputes headers. */
 export async function buildEntry(
   body: Buffer,
@@ -41,7 +51,7 @@ export async function buildEntry(
   securityHeaders: readonly string[],
   cacheControl = 'no-cache',
 ): Promise<CacheEntry> {
-  const hash = createHash('sha256').update(body).digest('base64url').slice(0, 27);
+  const hash = contentHash(body);
   let gz: Buffer | undefined;
   let br: Buffer | undefined;
   if (body.length >= MIN_COMPRESS_BYTES && isCompressible(contentType)) {
@@ -61,8 +71,7 @@ export async function buildEntry(
   }
   const negotiated = gz !== undefined || br !== undefined;
   const make = (data: Buffer, encoding: Encoding): Variant => {
-    const etag =
-      encoding === 'identity' ? `"${hash}"` : `"${hash}-${encoding === 'gzip' ? 'gz' : 'br'}"`;
+    const etag = etagOf(hash, encoding);
     const common = ['ETag', etag, 'Cache-Control', cacheControl];
     if (negotiated) common.push('Vary', 'Accept-Encoding');
     common.push(...securityHeaders);

@@ -1,10 +1,12 @@
 // The fast path in front of Express: GET/HEAD of hot static and data files (and rendered site
 // pages) answered from memory with precomputed headers, strong ETags and 304s, and precompressed
-// variants. A miss reads the file once (concurrent misses share the read) and caches it; what the
-// fast path cannot answer (folders, large or missing files) falls through to Express.
+// variants. A miss reads the file once (concurrent misses share the read) and caches it. A rendered
+// page too large to cache is answered all the same, uncached; what the fast path cannot answer
+// (folders, large or missing files) falls through to Express. Each give-up is logged, with why.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { buildEntry, pickVariant, type CacheEntry } from './cache-entry.js';
+import type { Logger } from '../lib/log.js';
 import type { Generation } from './generation.js';
 import { contentTypeOf } from './mime.js';
 import { acceptedEncodings, matchesEtag } from './negotiate.js';
@@ -64,17 +66,33 @@ export interface FillOptions {
   maxFileBytes: number;
   securityHeaders: readonly string[];
   site: SiteRenderer;
+  logger: Logger;
 }
 
-/** Reads what `path` serves into a cache entry, or undefined when Express must answer it. */
+/** Why the fast path leaves a path to Express. */
+export type PassReason =
+  'missing' | 'folder' | 'template file' | 'refused symlink' | 'file larger than the cache limit';
+
+/**
+ * What the fast path does with a path: answer from a cache entry; answer a rendered page that is
+ * too large to cache, rendered for each request; or leave it to Express, saying why.
+ */
+export type Fill =
+  | { kind: 'entry'; entry: CacheEntry }
+  | { kind: 'page'; body: Buffer; contentType: string }
+  | { kind: 'pass'; reason: PassReason; bytes?: number };
+
+const PAGE_TYPE = 'text/html; charset=utf-8';
+
+/** Reads what `path` serves: a cache entry, an uncacheable page, or a pass to Express. */
 export async function fillEntry(
   gen: Generation,
   path: string,
   kind: FileKind,
   options: FillOptions,
-): Promise<CacheEntry | undefined> {
+): Promise<Fill> {
   if (kind === 'site') {
-    if (isTemplateFile(path)) return undefined;
+    if (isTemplateFile(path)) return { kind: 'pass', reason: 'template file' };
     const root = treeOf(gen, path, kind, options.mountPrefix).root;
     if (gen.dataRoot === undefined) throw new ServeError(503, 'No data version is published yet.');
     let html: string | undefined;
@@ -85,34 +103,43 @@ export async function fillEntry(
     }
     if (html !== undefined) {
       const body = Buffer.from(html);
-      if (body.length > options.maxFileBytes) return undefined;
-      return buildEntry(body, 'text/html; charset=utf-8', options.securityHeaders);
+      if (body.length > options.maxFileBytes) return { kind: 'page', body, contentType: PAGE_TYPE };
+      return { kind: 'entry', entry: await buildEntry(body, PAGE_TYPE, options.securityHeaders) };
     }
   }
   const { root, segments, allowed } = treeOf(gen, path, kind, options.mountPrefix);
   if (path.endsWith('/')) segments.push('index.html');
   const found = await resolveInside(root, segments, allowed);
-  if (found.kind !== 'file' || found.stat.size > options.maxFileBytes) return undefined;
+  if (found.kind === 'missing') return { kind: 'pass', reason: 'missing' };
+  if (found.kind === 'refused') return { kind: 'pass', reason: 'refused symlink' };
+  if (found.kind === 'dir') return { kind: 'pass', reason: 'folder' };
+  const tooLarge = { kind: 'pass', reason: 'file larger than the cache limit' } as const;
+  if (found.stat.size > options.maxFileBytes) return { ...tooLarge, bytes: found.stat.size };
   const body = await readFile(found.path);
-  if (body.length > options.maxFileBytes) return undefined;
-  return buildEntry(body, contentTypeOf(found.path), options.securityHeaders);
+  if (body.length > options.maxFileBytes) return { ...tooLarge, bytes: body.length };
+  const entry = await buildEntry(body, contentTypeOf(found.path), options.securityHeaders);
+  return { kind: 'entry', entry };
 }
 
-/** Fills `path` once per generation even when many requests miss at the same time. */
+/**
+ * Fills `path` once per generation even when many requests miss at the same time: caches an
+ * entry, remembers a pass, and logs (once per generation) what it did not cache.
+ */
 export function fillShared(
   gen: Generation,
   path: string,
   kind: FileKind,
   options: FillOptions,
-): Promise<CacheEntry | undefined> {
+): Promise<Fill> {
   const pending = gen.filling.get(path);
   if (pending !== undefined) return pending;
   const filling = fillEntry(gen, path, kind, options).then(
-    (entry) => {
+    (fill) => {
       gen.filling.delete(path);
-      if (entry === undefined) gen.pass(path);
-      else gen.cache.set(path, entry);
-      return entry;
+      if (fill.kind === 'entry') gen.cache.set(path, fill.entry);
+      else if (fill.kind === 'pass') gen.pass(path);
+      if (fill.kind !== 'entry' && gen.firstNotice(path)) logFill(options, path, fill);
+      return fill;
     },
     (error: unknown) => {
       gen.filling.delete(path);
@@ -121,6 +148,28 @@ export function fillShared(
   );
   gen.filling.set(path, filling);
   return filling;
+}
+
+function logFill(options: FillOptions, path: string, fill: Fill): void {
+  const limit = options.maxFileBytes;
+  if (fill.kind === 'page') {
+    const reason = 'rendered page larger than the cache limit';
+    options.logger.log('info', 'serve.not_cached', {
+      path,
+      reason,
+      bytes: fill.body.length,
+      limit,
+    });
+  } else if (fill.kind === 'pass' && fill.bytes !== undefined) {
+    options.logger.log('info', 'serve.not_cached', {
+      path,
+      reason: fill.reason,
+      bytes: fill.bytes,
+      limit,
+    });
+  } else if (fill.kind === 'pass') {
+    options.logger.log('debug', 'serve.fast_path_pass', { path, reason: fill.reason });
+  }
 }
 
 /** Answers from a cache entry: 304 when If-None-Match matches, else the best encoding's body. */

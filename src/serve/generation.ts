@@ -2,7 +2,7 @@
 // resolved once and used for every file of a response, with the cache filled from them. A publish
 // (invalidate(), or a changed real path noticed on a recheck) starts a new generation, so a
 // response never mixes two versions and the cache never outlives the files it came from.
-import type { CacheEntry } from './cache-entry.js';
+import type { Fill } from './fast-path.js';
 import { FileCache } from './file-cache.js';
 import { realFolder } from './resolve-file.js';
 
@@ -12,10 +12,12 @@ const MAX_PASSES = 10_000;
 /** The served folders and the cache of one generation. */
 export class Generation {
   readonly cache: FileCache;
-  /** Paths the fast path cannot answer (folders, large files, missing files). */
+  /** Paths the fast path leaves to Express (folders, large files, missing files). */
   readonly passes = new Set<string>();
+  /** Paths whose give-up the fast path has logged (so it logs each once per generation). */
+  private readonly noticed = new Set<string>();
   /** Fills under way, so concurrent misses for one path read it once. */
-  readonly filling = new Map<string, Promise<CacheEntry | undefined>>();
+  readonly filling = new Map<string, Promise<Fill>>();
   /** False while a folder is still missing; such a generation is re-checked on every request. */
   complete = true;
 
@@ -32,6 +34,14 @@ export class Generation {
   pass(path: string): void {
     if (this.passes.size >= MAX_PASSES) this.passes.clear();
     this.passes.add(path);
+  }
+
+  /** True the first time it is asked about `path` in this generation. */
+  firstNotice(path: string): boolean {
+    if (this.noticed.has(path)) return false;
+    if (this.noticed.size >= MAX_PASSES) this.noticed.clear();
+    this.noticed.add(path);
+    return true;
   }
 }
 

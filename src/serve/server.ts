@@ -18,6 +18,7 @@ import {
   DEFAULT_HELMET_OPTIONS,
   flattenHeaders,
 } from './security-headers.js';
+import { sendUncached } from './send-uncached.js';
 import { SiteRenderer } from './site.js';
 import { parseSize } from './size.js';
 import type { AgentServer, AgentServerOptions } from './types.js';
@@ -46,6 +47,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     maxFileBytes: options.cache?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     securityHeaders: security,
     site: new SiteRenderer(),
+    logger,
   };
   const runtime = options.runtime;
   const proxyPort = options.proxyPort;
@@ -89,15 +91,21 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     kind: FileKind,
   ) => {
     try {
-      let entry = await fillShared(gen, path, kind, fill);
-      if (entry === undefined && gen.dataRoot !== undefined && !existsSync(gen.dataRoot)) {
+      let filled = await fillShared(gen, path, kind, fill);
+      if (filled.kind === 'pass' && gen.dataRoot !== undefined && !existsSync(gen.dataRoot)) {
         // The version this generation serves was retired (pruned or recycled) under it:
         // answer from the version published now instead of a 404.
         generations.invalidate();
         gen = generations.current();
-        entry = gen.cache.get(path) ?? (await fillShared(gen, path, kind, fill));
+        const cached = gen.cache.get(path);
+        filled = cached
+          ? { kind: 'entry', entry: cached }
+          : await fillShared(gen, path, kind, fill);
       }
-      if (entry !== undefined) return serveEntry(req, res, entry);
+      if (filled.kind === 'entry') return serveEntry(req, res, filled.entry);
+      if (filled.kind === 'page') {
+        return await sendUncached(req, res, filled.body, filled.contentType, security);
+      }
     } catch (error) {
       if (error instanceof ServeError) {
         if (error.status === 500)

@@ -3,6 +3,7 @@
 import Handlebars from 'handlebars';
 import type { SyncResult } from '../../data-sync/src/api.js';
 import { formatDuration } from '../lib/duration.js';
+import { redactDeep, redactSecrets } from '../lib/redact.js';
 import type { HealthReport, StatusData } from './types.js';
 
 /** One sync result as the page shows it. */
@@ -42,21 +43,25 @@ export interface StatusView {
   generatedAt: string;
 }
 
-/** The status as JSON: the agent's data (repo URLs redacted), health and computed times. */
+/** The status as JSON: the agent's data, health and computed times (every credential redacted). */
 export function statusJson(status: StatusData, health: HealthReport, now: Date): unknown {
   const expiresAt = status.expiresAt ? Date.parse(status.expiresAt) : undefined;
-  return {
+  return redactDeep({
     ...status,
     service: { ...status.service, repo: redactUrl(status.service.repo) },
     ...(status.data ? { data: { ...status.data, repo: redactUrl(status.data.repo) } } : {}),
     health,
     now: now.toISOString(),
     ...(expiresAt !== undefined ? { timeLeftMs: Math.max(0, expiresAt - now.getTime()) } : {}),
-  };
+  });
 }
 
-/** Builds the page's view model (pure). */
+/** Builds the page's view model (pure); every credential in it redacted. */
 export function describeStatus(status: StatusData, health: HealthReport, now: Date): StatusView {
+  return redactDeep(describeView(status, health, now));
+}
+
+function describeView(status: StatusData, health: HealthReport, now: Date): StatusView {
   const t = now.getTime();
   const view: StatusView = {
     name: status.recipe.name,
@@ -108,11 +113,7 @@ export function renderStatusPage(view: StatusView): string {
 
 /** A repository URL without credentials in it ("https://tok@host/x" → "https://***@host/x"). */
 export function redactUrl(url: string): string {
-  return url.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i,
-    (whole, scheme: string, user: string) =>
-      /^https?:\/\//i.test(scheme) || user.includes(':') ? `${scheme}***@` : whole,
-  );
+  return redactSecrets(url);
 }
 
 function describeSync(r: SyncResult, now: number): SyncRow {

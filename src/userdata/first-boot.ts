@@ -28,12 +28,16 @@ export function healthHost(host: string): string {
   return ['', '0.0.0.0', '::', '[::]'].includes(host) ? '127.0.0.1' : host;
 }
 
-/** The agent source as first-boot arguments; the default is this gitstrap version from npm. */
-export function agentArgs(source: Recipe['agent']['source'], version: string): string[] {
-  if (source === undefined) return ['--agent', 'npm', '--agent-spec', `gitstrap@${version}`];
+/** The agent source as first-boot arguments; the default is this gitstrap version from npm
+ * (from agent.registry when the recipe names one). */
+export function agentArgs(agent: Recipe['agent'], version: string): string[] {
+  const source = agent.source;
+  const registry = agent.registry !== undefined ? ['--agent-registry', agent.registry] : [];
+  if (source === undefined)
+    return ['--agent', 'npm', '--agent-spec', `gitstrap@${version}`, ...registry];
   if (source === 'image') return ['--agent', 'image'];
   if (typeof source === 'string')
-    return ['--agent', 'npm', '--agent-spec', source.slice('npm:'.length)];
+    return ['--agent', 'npm', '--agent-spec', source.slice('npm:'.length), ...registry];
   return ['--agent', 'url', '--agent-url', source.url, '--agent-sha256', source.sha256];
 }
 
@@ -53,7 +57,7 @@ export function planFirstBootArgs(
     recipe.agent.node,
   ];
   if (recipe.agent.node === 'official') args.push('--node-version', recipe.agent.node_version);
-  args.push(...agentArgs(recipe.agent.source, options.version));
+  args.push(...agentArgs(recipe.agent, options.version));
   if (options.expiry && 'expiresAt' in options.expiry) {
     args.push('--expires-at', String(options.expiry.expiresAt));
   } else if (options.expiry) {

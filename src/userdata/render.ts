@@ -4,7 +4,7 @@
 import { Document, isScalar, visit } from 'yaml';
 import { GitstrapError } from '../lib/errors.js';
 import type { Recipe } from '../recipe/schema.js';
-import { serializeCloudConfig, textFile, type WriteFile } from './cloud-config.js';
+import { compressedFile, serializeCloudConfig, textFile, type WriteFile } from './cloud-config.js';
 import { planExpiry, planFirstBootArgs } from './first-boot.js';
 import {
   assertCarriable,
@@ -79,26 +79,25 @@ export function renderUserData(recipe: Recipe, options: UserDataOptions): Render
     asciiOnly: format === 'mime',
   });
 
-  let text: string;
-  if (format === 'cloud-config') {
-    text = serializeCloudConfig(
-      { write_files: files, runcmd: [['sh', INSTANCE_PATHS.firstBoot, ...args]] },
-      options.bootparams,
-    );
-  } else {
-    text = buildMultipart([
-      {
-        contentType: 'text/cloud-config',
-        filename: 'cloud-config.yaml',
-        content: serializeCloudConfig({ write_files: files }, options.bootparams),
-      },
-      {
-        contentType: 'text/x-shellscript',
-        filename: 'gitstrap-first-boot.sh',
-        content: templates.firstBootPart({ script: INSTANCE_PATHS.firstBoot, args }),
-      },
-    ]);
-  }
+  const serialize = (writeFiles: WriteFile[]) =>
+    format === 'cloud-config'
+      ? serializeCloudConfig(
+          { write_files: writeFiles, runcmd: [['sh', INSTANCE_PATHS.firstBoot, ...args]] },
+          options.bootparams,
+        )
+      : buildMultipart([
+          {
+            contentType: 'text/cloud-config',
+            filename: 'cloud-config.yaml',
+            content: serializeCloudConfig({ write_files: writeFiles }, options.bootparams),
+          },
+          {
+            contentType: 'text/x-shellscript',
+            filename: 'gitstrap-first-boot.sh',
+            content: templates.firstBootPart({ script: INSTANCE_PATHS.firstBoot, args }),
+          },
+        ]);
+  const text = serialize(files);
   assertTextHasNoCredentials(text);
   const unreadable = findUncarriable(text);
   if (unreadable) throw new Error(`rendered user-data contains ${unreadable}`);
@@ -121,12 +120,10 @@ export function planWriteFiles(
     textFile(recipePath(recipe.name), recipeFileText(recipe), '0644', {
       asciiOnly: options.asciiOnly ?? false,
     }),
-    textFile(
-      INSTANCE_PATHS.firstBoot,
-      // The official Node.js installer is in the script only when the recipe asks for it.
-      compactShell(templates.firstBoot({ ...context, official: recipe.agent.node === 'official' })),
-      '0755',
-    ),
+    // The script is the same for every recipe of this gitstrap version (the official Node.js
+    // installer aside): it travels gzip+base64, a third of its size, so that user-data stays text
+    // a person can paste (the recipe readable) within EC2's 16,384 bytes. firstBootScript() is it.
+    compressedFile(textFile(INSTANCE_PATHS.firstBoot, firstBootScript(recipe, templates), '0755')),
     textFile(INSTANCE_PATHS.agentUnit, compactUnit(templates.agentUnit(unitContext)), '0644'),
   ];
   if (options.expires) {
@@ -136,6 +133,15 @@ export function planWriteFiles(
     );
   }
   return files;
+}
+
+/** The first-boot script a recipe's user-data carries (before its gzip+base64). Pure. */
+export function firstBootScript(recipe: Recipe, templates: Templates): string {
+  const context = { paths: INSTANCE_PATHS };
+  // The official Node.js installer is in the script only when the recipe asks for it.
+  return compactShell(
+    templates.firstBoot({ ...context, official: recipe.agent.node === 'official' }),
+  );
 }
 
 /**

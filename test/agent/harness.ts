@@ -110,11 +110,45 @@ export async function startAgent(
   options: StartOptions = {},
 ): Promise<RunningAgent> {
   const { file, port } = await writeRecipe(dir, recipe);
-  const root = options.root ?? path.join(dir, 'state');
+  return launchAgent(t, file, [], port, options.root ?? path.join(dir, 'state'), options);
+}
+
+/**
+ * Starts `bootstrap run` on a recipe file as it is (e.g. a shipped one), with `--set` overrides;
+ * serve.host (127.0.0.1) and serve.port (a free port) are set too. Waits as startAgent does.
+ */
+export async function startRecipeAgent(
+  t: T,
+  dir: string,
+  recipeFile: string,
+  sets: readonly string[],
+  options: StartOptions = {},
+): Promise<RunningAgent> {
+  const port = await freePort();
+  const all = [...sets, 'serve.host=127.0.0.1', `serve.port=${port}`];
+  return launchAgent(t, recipeFile, all, port, options.root ?? path.join(dir, 'state'), options);
+}
+
+async function launchAgent(
+  t: T,
+  file: string,
+  sets: readonly string[],
+  port: number,
+  root: string,
+  options: StartOptions,
+): Promise<RunningAgent> {
   const proc = startProcess(
     t,
     options.node ?? process.execPath,
-    [options.entry ?? BIN, 'run', '--recipe', file, '--root', root],
+    [
+      options.entry ?? BIN,
+      'run',
+      '--recipe',
+      file,
+      ...sets.flatMap((s) => ['--set', s]),
+      '--root',
+      root,
+    ],
     { cwd: projectRoot, env: { ...process.env, ...options.env } },
   );
   const agent: RunningAgent = {

@@ -162,6 +162,36 @@ describe('data mount', () => {
     assert.equal(readlinkSync(path.join(checkout, 'deep/er/mount')), '../../../../data/current');
   });
 
+  test('a folder of dot-named files only (a committed .gitignore) is replaced, and what it hid is logged', async (t) => {
+    const dir = tempDir(t);
+    const checkout = path.join(dir, 'service', 'abc');
+    mkdirSync(path.join(checkout, 'webcache'), { recursive: true });
+    writeFileSync(path.join(checkout, 'webcache', '.gitignore'), '*\n!.gitignore\n');
+    writeFileSync(path.join(checkout, 'webcache', '.htaccess'), 'Deny from all\n');
+    const logger = memoryLogger();
+    const link = await createDataMount(
+      checkout,
+      'webcache',
+      path.join(dir, 'data', 'current'),
+      logger,
+    );
+    assert.equal(readlinkSync(link), '../../data/current');
+    const replaced = logger.entries.find((e) => e.event === 'data.mount_replaced');
+    assert.deepEqual((replaced?.hidden as string[]).sort(), ['.gitignore', '.htaccess']);
+  });
+
+  test('refuses a folder holding a sub-folder, even a dot-named one', async (t) => {
+    const dir = tempDir(t);
+    const checkout = path.join(dir, 'service', 'abc');
+    mkdirSync(path.join(checkout, 'webcache', '.cache'), { recursive: true });
+    writeFileSync(path.join(checkout, 'webcache', '.gitignore'), '*\n');
+    await assert.rejects(
+      createDataMount(checkout, 'webcache', path.join(dir, 'data', 'current')),
+      /^GitstrapError: the service repo has files at data\.mount "webcache" \(\.cache\/\); the data would hide them$/,
+    );
+    assert.ok(existsSync(path.join(checkout, 'webcache', '.gitignore')));
+  });
+
   test('refuses to hide real files of the service repo', async (t) => {
     const dir = tempDir(t);
     const checkout = path.join(dir, 'service', 'abc');

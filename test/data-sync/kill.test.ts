@@ -1,7 +1,8 @@
 // The sync process (`bootstrap sync --once`, the built agent bundle) SIGKILLed at random moments,
 // 30 times, while new commits keep coming. After every kill, `current` names a complete version
 // (every file checked against its commit), every folder in versions/ is complete, and the next
-// sync takes the dead process's lock over and recovers.
+// sync takes the dead process's lock over and recovers. The moments are drawn from a seed
+// (GITSTRAP_TEST_SEED, or a fresh one), printed, so a failing sequence can be replayed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import assert from 'node:assert/strict';
 import { AGENT_BUNDLE } from '../helpers/cli.js';
 import { commitFiles, writeFiles } from '../helpers/git.js';
 import { startProcess } from '../helpers/proc.js';
+import { propertySeed } from '../helpers/property.js';
 import { tempDir } from '../helpers/tmp.js';
 import { requireNode18 } from '../helpers/tools.js';
 import { assertTree, servedCommit, startRemote, versionsIn } from './support.js';
@@ -17,12 +19,27 @@ import { assertTree, servedCommit, startRemote, versionsIn } from './support.js'
 const ITERATIONS = 30;
 const FILES = 150;
 
+/** A small seeded generator (mulberry32): the same seed gives the same numbers in [0, 1). */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = state;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 test('SIGKILL at random moments never leaves a partial version, and the next sync recovers', async (t) => {
   if (!existsSync(AGENT_BUNDLE)) {
     throw new Error(`${AGENT_BUNDLE} is missing: run "npm run build" first`);
   }
   // The instance's Node: the engine must hold its contract there.
   const node18 = requireNode18();
+  const seed = propertySeed();
+  const random = seededRandom(seed);
+  t.diagnostic(`kill moments from seed ${seed} (replay: GITSTRAP_TEST_SEED=${seed})`);
   const scratch = tempDir(t, 'gitstrap-kill-');
   /** What each commit's version must hold: the plain files plus the extracted archive. */
   const expected = new Map<string, Map<string, string>>();
@@ -128,13 +145,14 @@ test('SIGKILL at random moments never leaves a partial version, and the next syn
       // Kills land anywhere in a run like this one (some land after it ended).
       warmMs = Date.now() - startedAt;
     } else {
-      const delay = Math.floor(Math.random() * warmMs);
+      // The same seed gives the same fractions of a full run (the run's own length varies).
+      const delay = Math.floor(random() * warmMs);
       await new Promise((r) => setTimeout(r, delay));
       proc.child.kill('SIGKILL');
       const how = await proc.exited;
       if (how === 'SIGKILL') killed += 1;
     }
-    checkInvariant(`iteration ${i}`);
+    checkInvariant(`iteration ${i} (seed ${seed})`);
   }
 
   const last = runSync();

@@ -1,5 +1,5 @@
 // The pure planners, pinned by golden files: the questions to the git host, the fetch, the cache
-// configuration, sparse patterns, tar, signature verification, prune and rollback plans.
+// configuration, sparse patterns, tar members, signature verification, prune and rollback plans.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import {
   type Journal,
 } from '../../data-sync/src/journal.js';
 import { planPrune, planRollback, rankVersions } from '../../data-sync/src/prune-plan.js';
-import { planExtract } from '../../data-sync/src/transform.js';
+import { planMember } from '../../data-sync/src/member-plan.js';
 import { planAllowedSigners, planVerify } from '../../data-sync/src/verify.js';
 import { fillArgv } from '../../src/lib/placeholders.js';
 import { redactCredentials } from '../../data-sync/src/failure.js';
@@ -109,10 +109,49 @@ describe('fetch planning (golden)', () => {
   });
 });
 
+describe('tar member plans (golden)', () => {
+  test('names made safe (strip as GNU tar counts, "." dropped); links checked where they land', () => {
+    const members: Array<[string, string, string?]> = [
+      ['File', 'top/a.txt'],
+      ['File', './top/a.txt'],
+      ['File', 'top//sub/./b.txt'],
+      ['Directory', 'top/'],
+      ['Directory', './'],
+      ['File', 'top'],
+      ['File', '../x'],
+      ['File', 'top/../../x'],
+      ['File', '/etc/passwd'],
+      ['SymbolicLink', 'top/l', 'a.txt'],
+      ['SymbolicLink', 'top/up', '../../x'],
+      ['SymbolicLink', 'top/sub/up', '../../x'],
+      ['SymbolicLink', 'top/abs', '/etc'],
+      ['Link', 'top/h', 'top/a.txt'],
+      ['Link', 'top/h2', '../a.txt'],
+      ['Link', 'top/h3', 'top'],
+      ['CharacterDevice', 'top/null'],
+      ['FIFO', 'top/fifo'],
+      ['ContiguousFile', 'top/c'],
+      ['GNUDumpDir', 'top/dump/'],
+      ['File', './GNUSparseFile.1234/top/sparse.img'],
+    ];
+    const plans: Record<string, unknown> = {};
+    for (const [strip, into] of [
+      [0, '.'],
+      [1, '.'],
+      [1, 'out'],
+    ] as const) {
+      for (const [type, name, linkpath] of members) {
+        plans[`strip ${strip} into ${into}: ${type} ${name}${linkpath ? ` -> ${linkpath}` : ''}`] =
+          planMember({ path: name, type, linkpath }, strip, into);
+      }
+    }
+    assertGolden(GOLDEN, 'tar-members', plans);
+  });
+});
+
 describe('other plans (golden)', () => {
-  test('tar, verify, allowed signers, placeholders, redaction', () => {
+  test('verify, allowed signers, placeholders, redaction', () => {
     assertGolden(GOLDEN, 'commands', {
-      extract: planExtract('/d/staging/next/x.tgz', '/d/staging/next/out', 1),
       verify: planVerify(A, '/d/allowed_signers'),
       allowedSigners: planAllowedSigners(['  a@x ssh-ed25519 AAAA ', 'b@x ssh-rsa BBBB']),
       placeholders: fillArgv(['x', '{data}/y', '{port}', '{unknown}', '{data}{data}'], {
@@ -122,7 +161,7 @@ describe('other plans (golden)', () => {
     });
     assert.equal(
       redactCredentials('fatal: https://user:tok3n@example.invalid/x.git and ssh://git@h/x'),
-      'fatal: https://***@example.invalid/x.git and ssh://***@h/x',
+      'fatal: https://***@example.invalid/x.git and ssh://git@h/x',
     );
   });
 

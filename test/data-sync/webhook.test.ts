@@ -13,6 +13,7 @@ import {
   verifyHubSignature,
   type WebhookHandler,
 } from '../../data-sync/src/index.js';
+import { jsonLogger } from '../../src/lib/log.js';
 import { commitFiles } from '../helpers/git.js';
 import { tempDir } from '../helpers/tmp.js';
 import { dataConfig, makeEngine, servedCommit, startRemote } from './support.js';
@@ -58,6 +59,16 @@ async function deliver(
 }
 
 describe('webhook', () => {
+  test("GitHub's published example: secret, payload and signature from its docs", () => {
+    // docs.github.com, "Validating webhook deliveries", "Testing the webhook payload validation".
+    const secret = "It's a Secret to Everybody";
+    const body = Buffer.from('Hello, World!');
+    const header = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
+    assert.equal(verifyHubSignature(secret, body, header), true);
+    assert.equal(verifyHubSignature(secret, Buffer.from('Hello, World?'), header), false);
+    assert.equal(verifyHubSignature("It's a secret to everybody", body, header), false);
+  });
+
   test('verifyHubSignature accepts exactly the HMAC of the body', () => {
     const body = Buffer.from('{"ref":"refs/heads/main"}');
     const good = sign(body.toString());
@@ -130,6 +141,98 @@ describe('webhook', () => {
     const runs = trigger.runs() - before;
     assert.ok(runs >= 1 && runs <= 2, `12 deliveries, ${runs} syncs`);
     assert.equal(servedCommit(dir), third);
+  });
+
+  test('the accepted-request log line keeps its own event name; the GitHub event is githubEvent', async (t) => {
+    const secretFile = path.join(tempDir(t), 'webhook-secret');
+    writeFileSync(secretFile, SECRET);
+    const lines: string[] = [];
+    const handle = createWebhookHandler({
+      secretFile,
+      trigger: () => undefined,
+      logger: jsonLogger((line) => void lines.push(line)),
+    });
+    const body = Buffer.from('{}');
+    const signed = { 'x-hub-signature-256': sign('{}') };
+    assert.equal(
+      (await handle({ ...signed, 'x-github-event': 'push', 'x-github-delivery': 'd-1' }, body))
+        .status,
+      202,
+    );
+    assert.equal((await handle(signed, body)).status, 202);
+    const [withHeader, without] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(withHeader!.event, 'data.webhook.accepted');
+    assert.equal(withHeader!.githubEvent, 'push');
+    assert.equal(withHeader!.delivery, 'd-1');
+    assert.equal(without!.event, 'data.webhook.accepted');
+    assert.equal('githubEvent' in without!, false);
+  });
+
+  test('a delivery id seen again within the window is answered 200 and starts no sync', async (t) => {
+    const secretFile = path.join(tempDir(t), 'webhook-secret');
+    writeFileSync(secretFile, SECRET);
+    let clock = 0;
+    let pulled = 0;
+    const handle = createWebhookHandler({
+      secretFile,
+      trigger: () => pulled++,
+      deliveryWindowMs: 60_000,
+      deliveryMemory: 3,
+      now: () => clock,
+    });
+    const body = Buffer.from('{"ref":"refs/heads/main"}');
+    const deliver = (id: string) =>
+      handle({ 'x-hub-signature-256': sign(body.toString()), 'x-github-delivery': id }, body);
+    assert.equal((await deliver('a')).status, 202);
+    const again = await deliver('a');
+    assert.equal(again.status, 200);
+    assert.match(again.body, /delivery a was already accepted; no new sync/);
+    assert.equal((await deliver('b')).status, 202);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(pulled, 2);
+    // After the window, the id is forgotten.
+    clock += 60_000;
+    assert.equal((await deliver('a')).status, 202);
+    // At most 3 ids are kept: the oldest goes first.
+    for (const id of ['c', 'd', 'e']) assert.equal((await deliver(id)).status, 202);
+    assert.equal((await deliver('a')).status, 202, 'a was forgotten to make room');
+    assert.equal((await deliver('e')).status, 200, 'e is remembered');
+    // A bad signature with a known id is still 401, and does not refresh anything.
+    const forged = await handle(
+      { 'x-hub-signature-256': sign(body.toString(), 'nope'), 'x-github-delivery': 'e' },
+      body,
+    );
+    assert.equal(forged.status, 401);
+  });
+
+  test('a redelivery through the real server does not sync again; a new delivery does', async (t) => {
+    const remote = await startRemote(t, { 'a.txt': 'a' });
+    const { sync, dir } = makeEngine(t, dataConfig({ repo: remote.url }));
+    const secretFile = path.join(tempDir(t), 'webhook-secret');
+    writeFileSync(secretFile, SECRET);
+    const trigger = createCoalescingTrigger(() => sync.sync('webhook'));
+    const url = await serve(
+      t,
+      createWebhookHandler({ secretFile, trigger: () => trigger.trigger() }),
+    );
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const headers = (id: string) => ({
+      'x-hub-signature-256': sign(body),
+      'x-github-event': 'push',
+      'x-github-delivery': id,
+    });
+    assert.equal((await deliver(url, body, headers('72d3162e-1'))).status, 202);
+    await trigger.idle();
+    assert.equal(servedCommit(dir), remote.first);
+    const second = commitFiles(remote.work, { 'a.txt': 'a2' });
+    const replay = await deliver(url, body, headers('72d3162e-1'));
+    assert.equal(replay.status, 200);
+    await trigger.idle();
+    assert.equal(trigger.runs(), 1, 'the redelivery started no sync');
+    assert.equal(servedCommit(dir), remote.first);
+    assert.equal((await deliver(url, body, headers('72d3162e-2'))).status, 202);
+    await trigger.idle();
+    assert.equal(servedCommit(dir), second);
   });
 
   test('without a readable, non-empty secret the webhook refuses to work', async (t) => {

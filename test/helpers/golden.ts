@@ -1,13 +1,26 @@
 // Golden files: a value compared with a reviewed file in a test folder's golden/ (test/ec2/golden,
 // ...). UPDATE_GOLDEN=1 rewrites them instead; then read the diff: each golden file is a reviewed
 // statement of what the code under test produces (what goes on the wire, what the engine runs, ...).
+// In CI (CI set, as .ci/run sets it) UPDATE_GOLDEN=1 is refused: there every golden file is compared.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from './tools.js';
 
-/** Whether this run rewrites golden files (UPDATE_GOLDEN=1) instead of comparing with them. */
-const updatingGolden = process.env.UPDATE_GOLDEN === '1';
+/**
+ * Whether this run rewrites golden files (UPDATE_GOLDEN=1) instead of comparing with them; fails
+ * the comparison when it is asked for in CI, where a rewrite would make every comparison pass.
+ */
+export function updatingGolden(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.UPDATE_GOLDEN !== '1') return false;
+  const ci = env.CI;
+  if (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') {
+    assert.fail(
+      `UPDATE_GOLDEN=1 is refused in CI (CI=${ci}): golden files are compared there, never rewritten; update them locally and review the diff`,
+    );
+  }
+  return true;
+}
 
 /** The golden folder of a test folder: goldenDir('ec2') is test/ec2/golden. */
 export function goldenDir(testFolder: string): string {
@@ -32,7 +45,7 @@ export function assertGolden(dir: string, name: string, value: unknown): void {
 /** The golden text to compare with; undefined when this run rewrote it. Fails when it is missing. */
 function goldenFor(dir: string, file: string, actual: string): string | undefined {
   const full = path.join(dir, file);
-  if (updatingGolden) {
+  if (updatingGolden()) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(full, actual);
     return undefined;

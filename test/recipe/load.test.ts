@@ -43,7 +43,7 @@ describe('parseRecipe', () => {
     assert.deepEqual(messages(text), [
       'r.yaml:12:12: service.runtime: expected one of static | site | node | process, got "proces"',
       '  hint: did you mean "process"?',
-      'r.yaml:35:11: data.jitter: expected a duration such as 90s, 10m, 1h30m, 30d, got "ten minutes"',
+      'r.yaml:57:11: data.jitter: expected a duration such as 90s, 10m, 1h30m, 30d, got "ten minutes"',
     ]);
   });
 
@@ -88,7 +88,8 @@ describe('parseRecipe', () => {
 
   test('YAML syntax errors carry their position', () => {
     assert.deepEqual(messages('name: a\nname: b\n'), [
-      'r.yaml:2:1: YAML syntax: Map keys must be unique',
+      'r.yaml:2:1: YAML syntax: Map keys must be unique; "name" is also on line 1',
+      '  hint: keep one of them',
     ]);
     assert.deepEqual(messages('- just\n- a list\n'), [
       'r.yaml:1:1: expected a mapping of recipe keys (name:, service:, ...)',
@@ -103,7 +104,7 @@ describe('parseRecipe', () => {
     ]);
     const twoActions = `${minimal}  install:\n    - name: x\n      run: [make]\n      shell: make\n`;
     assert.deepEqual(messages(twoActions), [
-      'r.yaml:6:7: service.install.0: install step "x" has run and shell; expected exactly one of packages, run, shell',
+      'r.yaml:6:7: service.install.0: install step "x" has run and shell; expected exactly one of packages, run, shell, patch',
       '  hint: split it into separate entries, one action each',
     ]);
   });
@@ -178,7 +179,7 @@ describe('credentials', () => {
   test('are refused wherever they appear, with how to do it instead', () => {
     const lines = messages(openQa, ['data.repo=https://bob:hunter2@github.com/x/y.git']);
     assert.deepEqual(lines, [
-      '--set data.repo=https://bob:hunter2@github.com/x/y.git: data.repo: carries a credential (a user name or token in the URL); user-data and recipes are readable by anyone on the instance',
+      '--set data.repo=https://***@github.com/x/y.git: data.repo: carries a credential (a user name or token in the URL); user-data and recipes are readable by anyone on the instance',
       '  hint: keep the credential on the instance: set auth.token_file or auth.ssh_key_file to a file there, or auth.ssm_parameter to an SSM SecureString name',
     ]);
     const token = 'ghp_' + 'a1B2'.repeat(9);

@@ -148,7 +148,7 @@ describe('bootstrap userdata', () => {
     assert.ok(!printed.includes('\u001f\u008b'));
   });
 
-  test('a credential in a --set value is refused with where and how', async () => {
+  test('a credential in a --set value is refused with where and how, never repeated', async () => {
     const token = `ghp_${'A1b2C3d4'.repeat(5)}`;
     const r = await runCli([
       'userdata',
@@ -163,11 +163,12 @@ describe('bootstrap userdata', () => {
       r.stderr,
       [
         'error: recipes/open-qa.yaml is not a valid recipe (1 problem):',
-        `  --set service.repo=https://deploy:${token}@github.com/acme/private.git: service.repo: carries a credential (a user name or token in the URL); user-data and recipes are readable by anyone on the instance`,
+        `  --set service.repo=https://***@github.com/acme/private.git: service.repo: carries a credential (a user name or token in the URL); user-data and recipes are readable by anyone on the instance`,
         '    hint: keep the credential on the instance: set auth.token_file or auth.ssh_key_file to a file there, or auth.ssm_parameter to an SSM SecureString name',
         '',
       ].join('\n'),
     );
+    assert.ok(!r.stderr.includes(token));
   });
 
   test('a token in an environment value is refused too', async () => {

@@ -14,8 +14,7 @@ import { stageUserData } from './sandbox.js';
 const hostile = makeCanaries();
 const HOSTILE_SETS = [
   `description=${hostile.value}`,
-  `serve.host=${hostile.value}`,
-  `agent.source=npm:${hostile.oneLine}`,
+  `agent.source=npm:${hostile.oneLine.replace(/\s/g, '')}`,
   `service.start=${JSON.stringify(['php', hostile.value, '-S', '127.0.0.1:{port}'])}`,
   `service.env.GREETING=${hostile.value}`,
   `service.install=${JSON.stringify([

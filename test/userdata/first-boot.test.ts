@@ -93,6 +93,7 @@ describe('a fresh Debian machine with the default agent source', () => {
           '--omit=optional',
           '--no-audit',
           '--no-fund',
+          '--no-update-notifier',
           '--',
           'gitstrap@0.1.0',
         ],
@@ -153,18 +154,31 @@ describe('other machines and agent sources', () => {
     assert.match(run.output, /agent\.source is image, but this image has no bootstrap command/);
   });
 
-  test('a distribution Node.js older than 18 fails at step packages and says what to set', async (t) => {
-    const run = await runUserData(t, render('open-qa').body, {
-      installed: ['git', 'node', 'npm'],
-      env: { FAKE_NODE_VERSION: '16.20.2' },
+  for (const version of ['16.20.2', '18.13.0']) {
+    test(`a distribution Node.js older than 18.19 (${version}) fails at step packages and says what to set`, async (t) => {
+      const run = await runUserData(t, render('open-qa').body, {
+        installed: ['git', 'node', 'npm'],
+        env: { FAKE_NODE_VERSION: version },
+      });
+      assertFailure(run, 'packages', 1);
+      assert.match(
+        run.output,
+        new RegExp(
+          `^gitstrap: error: this distribution's Node\\.js is v${version.replace(/\./g, '\\.')}, but gitstrap needs Node\\.js 18\\.19 or newer: set agent\\.node: official in the recipe`,
+          'm',
+        ),
+      );
+      assert.deepEqual(callsOf(run, 'useradd'), [], 'later steps do not run');
+      assert.deepEqual(callsOf(run, 'systemctl'), []);
     });
-    assertFailure(run, 'packages', 1);
-    assert.match(
-      run.output,
-      /^gitstrap: error: this distribution's Node\.js is v16\.20\.2, but gitstrap needs Node\.js 18 or newer: set agent\.node: official in the recipe/m,
-    );
-    assert.deepEqual(callsOf(run, 'useradd'), [], 'later steps do not run');
-    assert.deepEqual(callsOf(run, 'systemctl'), []);
+  }
+
+  test('Node.js 18.19.0 (Debian 12) is enough', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, {
+      installed: ['git', 'node', 'npm', 'curl'],
+      env: { FAKE_NODE_VERSION: '18.19.0' },
+    });
+    assertSuccess(run);
   });
 
   test('a failing package manager fails at step packages with its exit code', async (t) => {

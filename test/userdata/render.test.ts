@@ -44,23 +44,41 @@ interface CloudConfigShape {
 }
 
 const cloudConfigOf = (text: string) => parse(text) as CloudConfigShape;
-const fileAt = (config: CloudConfigShape, file: string) => {
+const scriptOf = (text: string) => fileAt(cloudConfigOf(text), INSTANCE_PATHS.firstBoot);
+const fileAt = (config: CloudConfigShape, file: string): string => {
   const entry = config.write_files.find((f) => f.path === file);
   assert.ok(entry, `write_files has ${file}`);
-  return entry.encoding === 'b64' ? Buffer.from(entry.content, 'base64').toString() : entry.content;
+  if (entry.encoding === 'b64') return Buffer.from(entry.content, 'base64').toString();
+  if (entry.encoding === 'gz+b64')
+    return gunzipSync(Buffer.from(entry.content, 'base64')).toString();
+  return entry.content;
 };
 
 describe('golden files', () => {
-  const cases = recipeNames().flatMap((name) => [
+  // The first-boot script travels gzip+base64 in the user-data: its text has golden files of its own.
+  const scripts = [
     {
-      file: `${name}.cloud-config.yaml`,
-      text: () => render(name, [], { ...GOLDEN_OPTIONS }).text,
+      file: 'first-boot.sh',
+      text: () => scriptOf(render('open-qa', [], { ...GOLDEN_OPTIONS }).text),
     },
     {
-      file: `${name}.mime.txt`,
-      text: () => render(name, [], { version: GOLDEN_OPTIONS.version, format: 'mime' }).text,
+      file: 'first-boot-official-node.sh',
+      text: () => scriptOf(render('open-qa', ['agent.node=official'], { ...GOLDEN_OPTIONS }).text),
     },
-  ]);
+  ];
+  const cases = [
+    ...scripts,
+    ...recipeNames().flatMap((name) => [
+      {
+        file: `${name}.cloud-config.yaml`,
+        text: () => render(name, [], { ...GOLDEN_OPTIONS }).text,
+      },
+      {
+        file: `${name}.mime.txt`,
+        text: () => render(name, [], { version: GOLDEN_OPTIONS.version, format: 'mime' }).text,
+      },
+    ]),
+  ];
 
   for (const { file, text } of cases) {
     test(`${file} matches its golden file`, () => {
@@ -235,7 +253,7 @@ describe('MIME', () => {
   });
 
   test('non-ASCII parts are base64; the cloud-config part stays ASCII for the bootparams line', () => {
-    const { text } = render('open-qa', ['description=Café ✓', 'serve.host=hôte'], {
+    const { text } = render('open-qa', ['description=Café ✓', 'agent.source=npm:hôte'], {
       format: 'mime',
       bootparams: 'console=ttyS0',
     });

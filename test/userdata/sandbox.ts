@@ -56,6 +56,8 @@ export interface SandboxOptions {
   realTools?: Record<string, string>;
   /** FAKE_* variables that steer the stand-ins. */
   env?: Record<string, string>;
+  /** Environment variables that depend on the sandbox root (e.g. npm's prefix inside it). */
+  envFor?: (root: string) => Record<string, string>;
   /** Prepares the machine's file system (the sandbox root) before the scripts run. */
   before?: (root: string) => void;
 }
@@ -161,6 +163,7 @@ export async function runUserData(
     HOME: path.join(dir, 'tmp'),
     LANG: 'C.UTF-8',
     ...options.env,
+    ...options.envFor?.(root),
   };
   let output = '';
   let code: number | string = 0;

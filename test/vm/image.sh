@@ -10,8 +10,9 @@
 set -euo pipefail
 
 # What the guest carries: a bootable kernel, systemd, cloud-init with a DHCP client for its fallback
-# network, git and Debian's Node.js (18, like a real Debian 12 instance) and what the gitstrap
-# user-data and agent use (curl, ca-certificates, sudo, procps, sha256sum from coreutils), and locales
+# network, git and Debian's Node.js (18, like a real Debian 12 instance) with Debian's npm (the guest
+# has no internet: first boot's npm agent source installs from a registry on the test host, and
+# would otherwise install npm with apt first), and what the gitstrap user-data and agent use (curl, ca-certificates, sudo, procps, sha256sum from coreutils), and locales
 # with en_US.UTF-8 generated, as on Debian's cloud images (cloud-init's locale module sets it and
 # fails without it). qemu-guest-agent
 # lets the harness run commands in the guest (reboot, cloud-init status) over a virtio serial port.
@@ -21,7 +22,7 @@ SECURITY_MIRROR=${GITSTRAP_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-secu
 PACKAGES=(
   linux-image-amd64 systemd-sysv udev dbus
   cloud-init ifupdown isc-dhcp-client iproute2 netbase
-  git nodejs ca-certificates curl sudo procps locales
+  git nodejs npm ca-certificates curl sudo procps locales
   qemu-guest-agent
 )
 IMAGE_SIZE=4G

@@ -40,12 +40,16 @@ export function makeProductService(dir: string): string {
   });
 }
 
-/** gitstrap's user-data for the test recipe, rendered by the built CLI with these --set values. */
-export async function renderProductUserData(sets: Record<string, string>): Promise<string> {
+/** gitstrap's user-data for the test recipe (or another), rendered by the built CLI with these
+ * --set values. */
+export async function renderProductUserData(
+  sets: Record<string, string>,
+  recipe = PRODUCT_RECIPE,
+): Promise<string> {
   if (!existsSync(AGENT_BUNDLE)) {
     throw new Error(`${AGENT_BUNDLE} is missing: run npm run build first (npm test does)`);
   }
-  const args = ['userdata', '--recipe', PRODUCT_RECIPE];
+  const args = ['userdata', '--recipe', recipe];
   for (const [key, value] of Object.entries(sets)) args.push('--set', `${key}=${value}`);
   const result = await runCli(args);
   if (result.code !== 0) {

@@ -12,6 +12,7 @@ const MESSAGES = {
   'no-bootparams': 'no bootparams= line in the user-data; libvirt.xml left as it is',
   'already-applied': 'the boot parameters are already on the kernel command line',
   rewritten: 'kernel command line set',
+  restored: 'no boot parameters in the user-data; libvirt.xml restored from libvirt.xml.orig',
 } as const;
 
 const command: Command = {

@@ -1,4 +1,5 @@
 // `bootstrap validate --recipe X [--set ...] [--json]`: checks a recipe and says what is wrong.
+import { redactDeep } from '../../lib/redact.js';
 import { RecipeError } from '../../recipe/load.js';
 import { flagOpt, RECIPE_USAGE, recipeOptions, type Command } from '../command.js';
 import { recipeFromArgs } from '../recipe-arg.js';
@@ -16,7 +17,7 @@ ${RECIPE_USAGE}
       else ctx.stdout.write(`${display}: ok (${recipe.name}, runtime ${recipe.service.runtime})\n`);
     } catch (error) {
       if (!(error instanceof RecipeError) || !flagOpt(args, 'json')) throw error;
-      ctx.stdout.write(JSON.stringify({ problems: error.problems }, null, 2) + '\n');
+      ctx.stdout.write(JSON.stringify(redactDeep({ problems: error.problems }), null, 2) + '\n');
       return error.exitCode;
     }
   },
