@@ -53,6 +53,9 @@ export interface DataSyncOptions {
   logger: Logger;
   /** Environment for git (credentials helpers, GIT_SSH_COMMAND); never logged. */
   gitEnv?: NodeJS.ProcessEnv;
+  /** Called the moment `current` points at a new version (before anything else of the publish:
+   * logging, pruning, gc, notify), so a server's caches of the old version go at once. */
+  onSwap?: (commit: string) => void;
   /** Called after a new version is published (the agent invalidates caches, notifies the service). */
   onPublish?: (result: SyncResult & { dir: string }) => void | Promise<void>;
   now?: () => Date;

@@ -127,6 +127,15 @@ export function createDataSync(options: DataSyncOptions): DataSync {
     };
   }
 
+  /** Tells the owner that `current` changed; its failure is logged, never undoes the swap. */
+  function swapped(commit: string): void {
+    try {
+      options.onSwap?.(commit);
+    } catch (error) {
+      logger.log('warn', 'data.on-swap.failed', { commit, error: (error as Error).message });
+    }
+  }
+
   /** Swaps `current` to `commit` (checking the lock is still ours), then journal and prune. */
   async function publish(attempt: Attempt, commit: string): Promise<void> {
     attempt.phase = 'publish';
@@ -137,6 +146,7 @@ export function createDataSync(options: DataSyncOptions): DataSync {
       );
     }
     swapCurrent(layout, commit);
+    swapped(commit);
     writeJournal(layout, withPublish(readJournal(layout), commit, now().toISOString()));
   }
 
@@ -396,6 +406,7 @@ export function createDataSync(options: DataSyncOptions): DataSync {
       }
       if (!attempt.lock.stillHeld()) throw new SyncFailure('lock', 'the sync lock was taken over');
       swapCurrent(layout, target);
+      swapped(target);
       writeJournal(layout, withRollback(journal, previous, target, now().toISOString()));
       const result = finish(base, { outcome: 'rolled-back' });
       logger.log('info', 'data.rolled-back', { commit: target, from: previous });

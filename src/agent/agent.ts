@@ -266,7 +266,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
           now,
           servicePid: () => state.supervisor?.pid(),
           placeholders: { port: String(port), service: serviceDir, state: layout.root },
-          onPublish: () => server.invalidate(),
+          // The served caches go the moment `current` moves, not after prune, gc and notify.
+          onSwap: () => server.invalidate(),
         },
         signal,
       );

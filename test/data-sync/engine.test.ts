@@ -26,6 +26,24 @@ const FILES = {
 };
 
 describe('data sync engine', () => {
+  test('onSwap runs the moment current moves, before the publish is logged, pruned or notified', async (t) => {
+    const remote = await startRemote(t, FILES);
+    const seen: Array<{ commit: string; served: string; logged: boolean }> = [];
+    const engine = makeEngine(t, dataConfig({ repo: remote.url }), {
+      onSwap: (commit) =>
+        seen.push({
+          commit,
+          served: readlinkSync(path.join(engine.dir, 'current')),
+          logged: engine.logger.entries.some((e) => e.event === 'data.published'),
+        }),
+    });
+    const first = await engine.sync.sync('startup');
+    assert.equal(first.outcome, 'published', first.error);
+    assert.deepEqual(seen, [
+      { commit: remote.first, served: `versions/${remote.first}`, logged: false },
+    ]);
+  });
+
   test('publishes the first version, then reports unchanged without fetching', async (t) => {
     const remote = await startRemote(t, FILES);
     const { sync, dir, exec, logger } = makeEngine(t, dataConfig({ repo: remote.url }));
