@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond npm packages: Debian's tools (cloud-init for schema checks,
-# the shell linter, php-cli, nginx and wrk for the serving benchmark, chromium for page screenshots,
+# the shell linter, php-cli, nginx and wrk for the serving benchmark, git-lfs for LFS data repos,
+# fcgiwrap to serve git's smart HTTP (git http-backend) behind nginx, chromium for page screenshots,
 # qemu and debootstrap for the VM tier, libvirt-clients for virt-xml-validate) and a Node 18
 # binary to prove the agent bundle runs where Debian 12 and Ubuntu 24.04 put it.
 set -euo pipefail
 
 packages=(
-  git ca-certificates curl xz-utils procps
+  git git-lfs ca-certificates curl xz-utils procps
   cloud-init shellcheck systemd
-  php-cli nginx-light wrk
+  php-cli nginx-light fcgiwrap wrk
   chromium fonts-dejavu-core
   libvirt-clients libxml2-utils
   qemu-system-x86 qemu-utils debootstrap cloud-image-utils e2fsprogs cpio busybox-static

@@ -19,6 +19,7 @@ import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
   CreateSecurityGroupCommand,
+  CreateTagsCommand,
   DeleteLaunchTemplateCommand,
   DeleteSecurityGroupCommand,
   DescribeImagesCommand,
@@ -34,6 +35,7 @@ import {
   type CreateLaunchTemplateCommandInput,
   type CreateLaunchTemplateVersionCommandInput,
   type CreateSecurityGroupCommandInput,
+  type CreateTagsCommandInput,
   type DeleteLaunchTemplateCommandInput,
   type DeleteSecurityGroupCommandInput,
   type DescribeImagesCommandInput,
@@ -47,6 +49,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient, type GetParameterCommandInput } from '@aws-sdk/client-ssm';
 import type { AwsCallName } from './calls.js';
+import type { Endpoints } from './cloud.js';
 import { AwsCallError } from './errors.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 
@@ -59,7 +62,7 @@ export interface AwsClients {
 
 export interface ClientOptions {
   region?: string;
-  /** EC2's endpoint (--endpoint-url); the others come from AWS_ENDPOINT_URL_SSM etc. */
+  /** EC2's endpoint (--endpoint-url); the others come from AWS_ENDPOINT_URL_SSM etc. (or nowhere). */
   endpointUrl?: string;
 }
 
@@ -77,6 +80,45 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     }),
     ssm: new SSMClient(common),
     autoscaling: new AutoScalingClient(common),
+  };
+}
+
+/** What the SDK resolves a client's endpoint from, beyond its own default for the region. */
+interface EndpointConfig {
+  isCustomEndpoint?: boolean;
+  endpoint?: () => Promise<{ protocol: string; hostname: string; port?: number; path: string }>;
+  ignoreConfiguredEndpointUrls?: boolean;
+  serviceConfiguredEndpoint?: () => Promise<string | undefined>;
+}
+
+/**
+ * The endpoint each client sends to when it is not AWS's own: given in code (--endpoint-url), or
+ * configured as the SDK reads it (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's
+ * services section; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS turns those off).
+ */
+export async function configuredEndpoints(clients: AwsClients): Promise<Endpoints> {
+  const endpointOf = async (client: { config: unknown }): Promise<string | undefined> => {
+    const config = client.config as EndpointConfig;
+    try {
+      if (config.isCustomEndpoint && config.endpoint) {
+        const e = await config.endpoint();
+        return `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path === '/' ? '' : e.path}`;
+      }
+      if (config.ignoreConfiguredEndpointUrls) return undefined;
+      return (await config.serviceConfiguredEndpoint?.()) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [ec2, ssm, autoscaling] = await Promise.all([
+    endpointOf(clients.ec2),
+    endpointOf(clients.ssm),
+    endpointOf(clients.autoscaling),
+  ]);
+  return {
+    ...(ec2 ? { ec2 } : {}),
+    ...(ssm ? { ssm } : {}),
+    ...(autoscaling ? { autoscaling } : {}),
   };
 }
 
@@ -119,6 +161,8 @@ export function createAwsApi(clients: AwsClients, options: ApiOptions) {
       call('ec2:AuthorizeSecurityGroupIngress', () =>
         ec2.send(new AuthorizeSecurityGroupIngressCommand(i)),
       ),
+    createTags: (i: CreateTagsCommandInput) =>
+      call('ec2:CreateTags', () => ec2.send(new CreateTagsCommand(i))),
     describeSecurityGroups: (i: DescribeSecurityGroupsCommandInput) =>
       call('ec2:DescribeSecurityGroups', () => ec2.send(new DescribeSecurityGroupsCommand(i))),
     deleteSecurityGroup: (i: DeleteSecurityGroupCommandInput) =>

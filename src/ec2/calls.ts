@@ -2,7 +2,7 @@
 // it, and the IAM policy (policy.ts) is derived from it, so the policy cannot drift from the code.
 
 /** The launcher commands that talk to AWS. */
-export const AWS_COMMANDS = ['launch', 'ls', 'down', 'reap', 'refresh'] as const;
+export const AWS_COMMANDS = ['launch', 'ls', 'down', 'reap', 'refresh', 'doctor'] as const;
 export type AwsCommand = (typeof AWS_COMMANDS)[number];
 
 /**
@@ -10,9 +10,12 @@ export type AwsCommand = (typeof AWS_COMMANDS)[number];
  * - read: Describe calls, which IAM cannot scope to resources;
  * - create: calls that create a resource (tagged at creation);
  * - tagged: calls on existing resources, allowed only on resources tagged gitstrap:deployment;
- * - public-parameter: reads of AWS's public SSM parameters (/aws/service/...).
+ * - public-parameter: reads of AWS's public SSM parameters (/aws/service/...);
+ * - tag-after-create: tagging what a launch just created, only on an EC2-compatible cloud whose API
+ *   has no tag-on-create. Never granted on AWS (which tags at creation): allowing CreateTags there
+ *   would let the credentials tag any resource as gitstrap's, and then delete it.
  */
-export type CallScope = 'read' | 'create' | 'tagged' | 'public-parameter';
+export type CallScope = 'read' | 'create' | 'tagged' | 'public-parameter' | 'tag-after-create';
 
 /** Permissions a call needs beyond its own action. */
 export type DependentPermission = 'tag-on-create' | 'pass-role' | 'autoscaling-service-role';
@@ -27,6 +30,8 @@ export interface AwsCallSpec {
 
 const CLEANUP = ['launch', 'down', 'reap'] as const;
 const INVENTORY = ['ls', 'down', 'reap', 'refresh'] as const;
+/** What `doctor` asks each service (read-only, and a RunInstances with DryRun). */
+const PROBE = ['doctor'] as const;
 
 /** Every AWS call the commands make, keyed service:Action (also the IAM action name). */
 export const AWS_CALLS = {
@@ -34,7 +39,7 @@ export const AWS_CALLS = {
     service: 'ssm',
     action: 'GetParameter',
     scope: 'public-parameter',
-    commands: ['launch', 'refresh'],
+    commands: ['launch', 'refresh', ...PROBE],
   },
   'ec2:DescribeImages': {
     service: 'ec2',
@@ -77,14 +82,21 @@ export const AWS_CALLS = {
     service: 'ec2',
     action: 'RunInstances',
     scope: 'create',
-    commands: ['launch'],
+    // launch on an EC2-compatible cloud and doctor first send it with DryRun (the parameter probe).
+    commands: ['launch', ...PROBE],
     needs: ['tag-on-create', 'pass-role'],
+  },
+  'ec2:CreateTags': {
+    service: 'ec2',
+    action: 'CreateTags',
+    scope: 'tag-after-create',
+    commands: ['launch'],
   },
   'ec2:DescribeInstances': {
     service: 'ec2',
     action: 'DescribeInstances',
     scope: 'read',
-    commands: ['launch', ...INVENTORY],
+    commands: ['launch', ...INVENTORY, ...PROBE],
   },
   'ec2:TerminateInstances': {
     service: 'ec2',
@@ -103,7 +115,7 @@ export const AWS_CALLS = {
     service: 'ec2',
     action: 'DescribeLaunchTemplates',
     scope: 'read',
-    commands: INVENTORY,
+    commands: [...INVENTORY, ...PROBE],
   },
   'ec2:DescribeLaunchTemplateVersions': {
     service: 'ec2',
@@ -141,7 +153,7 @@ export const AWS_CALLS = {
     service: 'autoscaling',
     action: 'DescribeAutoScalingGroups',
     scope: 'read',
-    commands: ['launch', ...INVENTORY],
+    commands: ['launch', ...INVENTORY, ...PROBE],
   },
   'autoscaling:DeleteAutoScalingGroup': {
     service: 'autoscaling',

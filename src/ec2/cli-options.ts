@@ -13,7 +13,9 @@ export const awsOptions = {
 export const AWS_USAGE = `      --region REGION       the AWS region (default: launch.region for launch, else
                             AWS_REGION or the profile's)
       --endpoint-url URL    the EC2 endpoint (an EC2-compatible cloud); AWS_ENDPOINT_URL_EC2,
-                            AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL_AUTO_SCALING also work
+                            AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL_AUTO_SCALING also work.
+                            There, SSM (--os) and Auto Scaling (fleets) are used only when
+                            given an endpoint of their own ("bootstrap doctor" shows what is)
       --json                print the result as JSON`;
 
 /** --region and --endpoint-url as engine options. */

@@ -1,10 +1,12 @@
 // Ending a deployment: find everything tagged with its id, then remove it in dependency order
 // (Auto Scaling groups, instances, launch templates, security groups), waiting where AWS needs it.
+// A fleet is not touched where Auto Scaling cannot be used: its group would start new instances.
 import { ExitCode, GitstrapError } from '../lib/errors.js';
 import { suggest } from '../lib/suggest.js';
 import { CleanupStack, describeCleanup, type CleanupReport } from './cleanup.js';
+import { SERVICES } from './cloud.js';
 import type { FlowEnv } from './flow-env.js';
-import { takeInventory, type DeploymentResources } from './inventory.js';
+import { isFleet, takeInventory, type DeploymentResources } from './inventory.js';
 import { groupEntry, securityGroupEntry, templateEntry } from './resources.js';
 import { awsCli, terminateAndWait } from './resources.js';
 
@@ -42,8 +44,26 @@ export async function endDeployment(env: FlowEnv, d: DeploymentResources): Promi
 /** `bootstrap down DEPLOYMENT`: finds it and ends it; throws when there is no such deployment. */
 export async function runDown(env: FlowEnv, deployment: string): Promise<DownResult> {
   const found = await requireDeployment(env, deployment);
+  const blocked = fleetWithoutAutoScaling(env, found);
+  if (blocked) {
+    throw new GitstrapError(
+      `${deployment} is a fleet, and ending it needs Auto Scaling: ${blocked}`,
+      {
+        hint: `nothing was removed; set ${SERVICES.autoscaling.variable} to the cloud's Auto Scaling endpoint and run "bootstrap down ${deployment}" again`,
+      },
+    );
+  }
   env.progress(`ending ${deployment}`);
   return endDeployment(env, found);
+}
+
+/** Why a deployment cannot be ended here: a fleet where Auto Scaling cannot be used. */
+export function fleetWithoutAutoScaling(
+  env: Pick<FlowEnv, 'cloud'>,
+  d: DeploymentResources,
+): string | undefined {
+  const reason = env.cloud.reason('autoscaling');
+  return reason !== undefined && isFleet(d) ? reason : undefined;
 }
 
 /** The inventory of one deployment; throws, with a did-you-mean, when nothing of it exists. */

@@ -1,9 +1,11 @@
 // Wires the EC2 flows to the real world for the commands: SDK clients (standard credential chain,
-// --region, --endpoint-url / AWS_ENDPOINT_URL_*), real timers, fetch, stderr progress, Ctrl-C.
+// --region, --endpoint-url / AWS_ENDPOINT_URL_*), the cloud they reach (AWS, or an EC2-compatible
+// cloud and which of its services to use), real timers, fetch, stderr progress, Ctrl-C.
 import { randomInt } from 'node:crypto';
 import type { CommandContext } from '../cli/command.js';
 import { GitstrapError } from '../lib/errors.js';
-import { createAwsApi, createAwsClients, destroyAwsClients } from './api.js';
+import { configuredEndpoints, createAwsApi, createAwsClients, destroyAwsClients } from './api.js';
+import { CloudProfile } from './cloud.js';
 import { DEFAULT_TIMING, fetchStatus, realSleep, type FlowEnv } from './flow-env.js';
 
 export interface EngineOptions {
@@ -35,6 +37,7 @@ export async function openEngine(
       hint: 'pass --region REGION, set AWS_REGION, or set launch.region in the recipe',
     });
   }
+  const cloud = new CloudProfile(await configuredEndpoints(clients));
   const progress = (line: string) => ctx.stderr.write(`${line}\n`);
   const api = createAwsApi(clients, {
     sleep: (ms) => realSleep(ms),
@@ -46,6 +49,7 @@ export async function openEngine(
   if (options.endpointUrl) cliOptions.push(`--endpoint-url ${options.endpointUrl}`);
   const env: FlowEnv = {
     api,
+    cloud,
     now: () => new Date(),
     sleep: realSleep,
     getStatus: fetchStatus,

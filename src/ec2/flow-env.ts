@@ -1,6 +1,8 @@
-// What the EC2 flows get from the outside world: the AWS calls, a clock, an abortable sleep, an HTTP
-// client for health checks, a progress line writer and the Ctrl-C signal. Tests pass their own.
+// What the EC2 flows get from the outside world: the AWS calls, what the cloud offers, a clock, an
+// abortable sleep, an HTTP client for health checks, a progress line writer and the Ctrl-C signal.
+// Tests pass their own.
 import type { AwsApi } from './api.js';
+import type { CloudProfile } from './cloud.js';
 
 /** How long the flows wait, and how often they look. */
 export interface Timing {
@@ -30,6 +32,8 @@ export const DEFAULT_TIMING: Timing = {
 
 export interface FlowEnv {
   api: AwsApi;
+  /** The services this run may call and the EC2 parameters the API takes, as learned so far. */
+  cloud: CloudProfile;
   now: () => Date;
   /** Sleeps; rejects at once when `signal` aborts. */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;

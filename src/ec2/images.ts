@@ -26,6 +26,11 @@ export function isAmiId(text: string): boolean {
   return /^ami-[0-9a-f]{8,17}$/.test(text);
 }
 
+/** Whether a string looks like an image id of AWS or an EC2-compatible cloud (Eucalyptus: emi-). */
+export function isImageId(text: string): boolean {
+  return /^[ae]mi-[0-9a-fA-F]{8,17}$/.test(text);
+}
+
 /** The SSM GetParameter request that resolves an OS family to its current AMI. */
 export function buildGetImageParameterRequest(os: OsFamily): { Name: string } {
   return { Name: IMAGE_PARAMETERS[os] };

@@ -132,6 +132,18 @@ export function buildDescribeDeploymentInstancesRequest(
   };
 }
 
+/** DescribeInstances for the live instances a RunInstances with this client token started. */
+export function buildDescribeInstancesByClientTokenRequest(
+  clientToken: string,
+): DescribeInstancesCommandInput {
+  return {
+    Filters: [
+      { Name: 'client-token', Values: [clientToken] },
+      { Name: 'instance-state-name', Values: [...LIVE_STATES] },
+    ],
+  };
+}
+
 /** TerminateInstances for given instance ids. */
 export function buildTerminateInstancesRequest(
   instanceIds: readonly string[],

@@ -1,11 +1,15 @@
 // What exists of gitstrap's deployments, found by their tag: live instances, Auto Scaling groups,
 // launch templates and security groups, grouped by deployment id. ls, down, reap and refresh read it.
+// Where Auto Scaling cannot be used (an EC2-compatible cloud without it) groups are left out, and an
+// EC2 API without launch templates has none; what that means is told by env.cloud.
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import type { Instance } from '@aws-sdk/client-ec2';
 import {
   buildDescribeAutoScalingGroupsRequest,
   buildDescribeDeploymentLaunchTemplatesRequest,
 } from './fleet-requests.js';
+import { withService } from './cloud.js';
+import { isUnknownAction } from './errors.js';
 import type { FlowEnv } from './flow-env.js';
 import { buildDescribeDeploymentInstancesRequest } from './instance-requests.js';
 import { buildDescribeDeploymentSecurityGroupsRequest } from './network-requests.js';
@@ -22,7 +26,7 @@ export interface DeploymentResources extends DeploymentTags {
 
 /** The deployments in reach (one, when `deployment` is given), by id. */
 export async function takeInventory(
-  env: Pick<FlowEnv, 'api'>,
+  env: Pick<FlowEnv, 'api' | 'cloud'>,
   deployment?: string,
 ): Promise<Map<string, DeploymentResources>> {
   const found = new Map<string, DeploymentResources>();
@@ -39,12 +43,13 @@ export async function takeInventory(
 
   const [instances, groups, templates, securityGroups] = await Promise.all([
     describeAllInstances(env, buildDescribeDeploymentInstancesRequest(deployment)),
-    describeAllGroups(env, buildDescribeAutoScalingGroupsRequest({ deployment })),
-    describeAllPages(
-      buildDescribeDeploymentLaunchTemplatesRequest(deployment),
-      (r) => env.api.describeLaunchTemplates(r),
-      (out) => out.LaunchTemplates ?? [],
+    withService(
+      env,
+      'autoscaling',
+      () => describeAllGroups(env, buildDescribeAutoScalingGroupsRequest({ deployment })),
+      () => [],
     ),
+    describeLaunchTemplates(env, deployment),
     describeAllPages(
       buildDescribeDeploymentSecurityGroupsRequest(deployment),
       (r) => env.api.describeSecurityGroups(r),
@@ -61,6 +66,39 @@ export async function takeInventory(
     if (s.GroupId) entry(s.Tags)?.securityGroups.push({ id: s.GroupId, name: s.GroupName ?? '' });
   }
   return found;
+}
+
+/** The deployment's launch templates; none where the EC2 API has no launch templates. */
+async function describeLaunchTemplates(env: Pick<FlowEnv, 'api' | 'cloud'>, deployment?: string) {
+  if (env.cloud.ec2.launchTemplates === false) return [];
+  try {
+    const all = await describeAllPages(
+      buildDescribeDeploymentLaunchTemplatesRequest(deployment),
+      (r) => env.api.describeLaunchTemplates(r),
+      (out) => out.LaunchTemplates ?? [],
+    );
+    env.cloud.ec2.launchTemplates = true;
+    return all;
+  } catch (error) {
+    if (!isUnknownAction(error)) throw error;
+    env.cloud.ec2.launchTemplates = false;
+    return [];
+  }
+}
+
+/** The tag Auto Scaling puts on the instances it launches. */
+const GROUP_TAG = 'aws:autoscaling:groupName';
+
+/**
+ * Whether a deployment is (or was) a fleet: it has an Auto Scaling group, a launch template, or
+ * instances Auto Scaling launched. Without Auto Scaling at hand only the last two show.
+ */
+export function isFleet(d: DeploymentResources): boolean {
+  return (
+    d.groups.length > 0 ||
+    d.templates.length > 0 ||
+    d.instances.some((i) => i.Tags?.some((t) => t.Key === GROUP_TAG))
+  );
 }
 
 /** When a deployment began: its earliest instance launch or group creation. */

@@ -1,10 +1,20 @@
-// The launch flow: resolve the image, create the security group, start the instance(s) or the
-// fleet, wait for running and for the health URL. Every resource is recorded on the cleanup stack as
-// it is created; any failure or Ctrl-C destroys them all, newest first.
-import type { Instance } from '@aws-sdk/client-ec2';
+// The launch flow: resolve the image, learn what an EC2-compatible API takes, create the security
+// group, start the instance(s) or the fleet, wait for running and for the health URL. Every resource
+// is recorded on the cleanup stack as it is created; any failure or Ctrl-C destroys them all, newest
+// first. What is not destroyed yet can be told at any moment (LaunchResources), so a second Ctrl-C
+// that stops the cleanup still says what is left and how to remove it. Where the API has no
+// tag-on-create, each create is followed by CreateTags (a step whose failure is cleaned up too).
+import type { Instance, RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { formatDuration } from '../lib/duration.js';
 import { ExitCode, GitstrapError } from '../lib/errors.js';
-import { cleanupError, CleanupStack } from './cleanup.js';
+import {
+  cleanupError,
+  CleanupStack,
+  describeCleanup,
+  type CleanupEntry,
+  type CleanupReport,
+} from './cleanup.js';
+import { requireService, SERVICES, withService } from './cloud.js';
 import { isNotFound } from './errors.js';
 import {
   buildCreateAutoScalingGroupRequest,
@@ -14,6 +24,20 @@ import {
 } from './fleet-requests.js';
 import { checkInterrupted, InterruptedError, type FlowEnv } from './flow-env.js';
 import { buildGetImageParameterRequest, isAmiId } from './images.js';
+import {
+  IMDS_WARNING,
+  imdsUnavailableError,
+  noTagOnCreate,
+  probeEc2Parameters,
+  sendAdapting,
+  tagAfterCreate,
+  tailorRunInstances,
+  TAGGING_NOTE,
+  type NewerParameter,
+  withoutIpv6Rules,
+  withoutMetadataOptions,
+  withoutTagSpecifications,
+} from './older-api.js';
 import {
   buildDescribeImageRequest,
   buildDescribeInstancesByIdRequest,
@@ -57,11 +81,63 @@ export interface LaunchResult {
   launchTemplate?: string;
   /** False with --no-wait: the instances may not be running yet. */
   waited: boolean;
+  /** What the person should know about the deployment (e.g. IMDSv2 not enforced). */
+  warnings?: string[];
 }
 
 export interface LaunchOptions {
   /** Return once everything is created, without waiting for running and healthy. */
   noWait?: boolean;
+  /** Records what the launch creates and destroys (the caller may read it at any moment). */
+  resources?: LaunchResources;
+  /**
+   * Launch even where the EC2 API cannot require IMDSv2 (it has no MetadataOptions), with a warning;
+   * without it such a launch stops before creating anything. Where the API takes it, it is required.
+   */
+  allowImdsV1?: boolean;
+}
+
+/**
+ * What a launch has created and not destroyed yet, readable at any moment: when the process must
+ * exit before the cleanup finished (a second Ctrl-C), `leftBehind()` says what is left and how to
+ * remove it.
+ */
+export class LaunchResources {
+  private readonly live = new Map<CleanupEntry, 'created' | 'removing'>();
+  private readonly destroyed: string[] = [];
+
+  constructor(readonly deployment: string) {}
+
+  /** Wraps a cleanup entry so this record follows it from creation to removal. */
+  track(entry: CleanupEntry): CleanupEntry {
+    this.live.set(entry, 'created');
+    return {
+      get what() {
+        return entry.what;
+      },
+      undo: async () => {
+        this.live.set(entry, 'removing');
+        const outcome = await entry.undo();
+        this.live.delete(entry);
+        if (outcome === 'destroyed') this.destroyed.push(entry.what);
+        return outcome;
+      },
+      manual: () => entry.manual(),
+    };
+  }
+
+  /** What is destroyed and what is left with the commands that remove it, as describeCleanup says. */
+  leftBehind(): string[] {
+    const report: CleanupReport = {
+      destroyed: [...this.destroyed],
+      left: [...this.live].reverse().map(([entry, state]) => ({
+        what: entry.what,
+        error: state === 'removing' ? 'its removal had started, not finished' : 'not removed',
+        manual: entry.manual(),
+      })),
+    };
+    return describeCleanup(report, this.deployment);
+  }
 }
 
 /** Runs a launch plan; on any failure or interruption destroys what it created, then throws. */
@@ -78,17 +154,30 @@ export async function runLaunch(
     );
   }
   const stack = new CleanupStack();
+  const resources = options.resources ?? new LaunchResources(plan.deployment);
+  const record = { push: (entry: CleanupEntry) => stack.push(resources.track(entry)) };
   const started = env.now().getTime();
   try {
-    return await launchSteps(env, plan, userData, options, stack);
+    return await launchSteps(env, plan, userData, options, record);
   } catch (error) {
     const interrupted = error instanceof InterruptedError || env.signal.aborted;
     env.progress(
       interrupted
-        ? `interrupted: destroying what this launch created`
+        ? `interrupted: destroying what this launch created (Ctrl-C again stops and says what is left)`
         : `launch failed: destroying what this launch created`,
     );
-    const report = await stack.unwind(env.progress);
+    // The cleanup does not stop at Ctrl-C: it says so, and a second Ctrl-C leaves the rest.
+    const onAbort = () =>
+      env.progress(
+        'interrupted: still destroying what this launch created; Ctrl-C again stops and says what is left',
+      );
+    if (!interrupted) env.signal.addEventListener('abort', onAbort, { once: true });
+    let report: CleanupReport;
+    try {
+      report = await stack.unwind(env.progress);
+    } finally {
+      env.signal.removeEventListener('abort', onAbort);
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw cleanupError(
       interrupted
@@ -111,10 +200,28 @@ async function launchSteps(
   plan: LaunchPlan,
   userData: Buffer,
   options: LaunchOptions,
-  stack: CleanupStack,
+  stack: Pick<CleanupStack, 'push'>,
 ): Promise<LaunchResult> {
+  if (plan.fleet) {
+    requireService(
+      env,
+      'autoscaling',
+      (reason) => `--fleet needs Auto Scaling: ${reason}`,
+      `launch instances without --fleet (--count N), or set ${SERVICES.autoscaling.variable} to the cloud's Auto Scaling endpoint`,
+    );
+  }
   const inputs: InstanceInputs = { imageId: await resolveImage(env, plan), userData };
   checkInterrupted(env.signal);
+  const warnings: string[] = [];
+  const warn = (text: string) => {
+    if (warnings.includes(text)) return;
+    warnings.push(text);
+    env.progress(`warning: ${text}`);
+  };
+  if (env.cloud.compatible && !plan.fleet) {
+    await learnEc2Parameters(env, plan, options, warn);
+    checkInterrupted(env.signal);
+  }
   if (plan.volumeSize !== undefined) {
     const image = await env.api.describeImages(buildDescribeImageRequest(inputs.imageId));
     const root = image.Images?.[0]?.RootDeviceName;
@@ -132,22 +239,34 @@ async function launchSteps(
     waited: !options.noWait,
     ...(plan.expiresAt ? { expiresAt: plan.expiresAt.toISOString() } : {}),
   };
+  const done = () => {
+    if (warnings.length) result.warnings = warnings;
+    return result;
+  };
 
   if (plan.openPort) {
     const known: { id?: string } = {};
-    // Recorded before the call: a group created behind a lost answer is found by its tag.
-    stack.push(newSecurityGroupEntry(env, plan.deployment, () => known.id));
-    const created = await env.api.createSecurityGroup(
-      buildCreateSecurityGroupRequest(plan, network.vpcId),
+    // Recorded before the call: a group created behind a lost answer is found by its name.
+    stack.push(newSecurityGroupEntry(env, plan.names.securityGroup, () => known.id));
+    const request = buildCreateSecurityGroupRequest(plan, network.vpcId);
+    const { output: created, sent } = await sendAdapting(
+      env.cloud.ec2.tagOnCreate === false ? withoutTagSpecifications(request) : request,
+      (r) => env.api.createSecurityGroup(r),
+      (r, refused) => {
+        if (!refused.includes('tagOnCreate')) return undefined;
+        noTagOnCreate(env);
+        return withoutTagSpecifications(r);
+      },
     );
     const groupId = created.GroupId;
     if (groupId) known.id = groupId;
     if (!groupId) throw new GitstrapError('CreateSecurityGroup returned no group id');
     result.securityGroupId = groupId;
     inputs.securityGroupId = groupId;
+    if (!sent.TagSpecifications) await tagAfterCreate(env, [groupId], plan.tags);
     env.progress(`created security group ${groupId} (port ${plan.port} open)`);
     await whenVisible(env, `security group ${groupId} to be visible`, () =>
-      env.api.authorizeSecurityGroupIngress(buildOpenPortRequest(plan, groupId)),
+      openPort(env, plan, groupId),
     );
     checkInterrupted(env.signal);
   }
@@ -172,23 +291,32 @@ async function launchSteps(
       await env.api.putScheduledUpdateGroupAction(expire);
       env.progress(`scheduled the fleet to scale to zero at ${plan.expiresAt!.toISOString()}`);
     }
-    if (options.noWait) return result;
+    if (options.noWait) return done();
     ids = await waitForFleet(env, plan);
   } else {
     const known: string[] = [];
-    // Recorded before the call: instances started behind a lost answer are found by their tag.
+    // Recorded before the call: instances started behind a lost answer are found by their tag (or
+    // their client token where they start untagged).
     stack.push(instancesEntry(env, plan.deployment, () => known));
     // Idempotent by its client token, so it can be sent again while a new group is not visible yet.
-    const run = await whenVisible(env, 'the new security group to be usable', () =>
-      env.api.runInstances(buildRunInstancesRequest(plan, inputs)),
+    const { output: run, sent } = await whenVisible(
+      env,
+      'the new security group to be usable',
+      () =>
+        sendAdapting(
+          tailorRunInstances(buildRunInstancesRequest(plan, inputs), env.cloud.ec2),
+          (r) => env.api.runInstances(r),
+          (r, refused) => adaptRunInstances(env, r, refused, options, warn),
+        ),
     );
     for (const i of run.Instances ?? []) if (i.InstanceId) known.push(i.InstanceId);
     if (!known.length) throw new GitstrapError('RunInstances returned no instances');
     ids = known;
+    if (!sent.TagSpecifications) await tagAfterCreate(env, known, plan.tags);
     env.progress(`launched ${known.join(', ')} (deployment ${plan.deployment})`);
     if (options.noWait) {
       result.instances = known.map((id) => ({ id }));
-      return result;
+      return done();
     }
   }
   checkInterrupted(env.signal);
@@ -208,13 +336,89 @@ async function launchSteps(
     });
   }
   await waitForHealthy(env, plan, result.instances);
-  return result;
+  return done();
+}
+
+/**
+ * On an EC2-compatible cloud, learns before anything is created which newer parameters its API
+ * takes, and stops here when it cannot require IMDSv2 and the launch may not do without.
+ */
+async function learnEc2Parameters(
+  env: FlowEnv,
+  plan: LaunchPlan,
+  options: LaunchOptions,
+  warn: (text: string) => void,
+): Promise<void> {
+  const params = env.cloud.ec2;
+  if (params.tagOnCreate === undefined || params.metadataOptions === undefined) {
+    await probeEc2Parameters(env, plan.instanceType);
+  }
+  if (params.tagOnCreate === false) env.progress(TAGGING_NOTE);
+  if (params.metadataOptions === false) {
+    if (!options.allowImdsV1) throw imdsUnavailableError();
+    warn(IMDS_WARNING);
+  }
+}
+
+/** RunInstances again without what the API refused; undefined when it cannot do without it. */
+function adaptRunInstances(
+  env: FlowEnv,
+  request: RunInstancesCommandInput,
+  refused: NewerParameter[],
+  options: LaunchOptions,
+  warn: (text: string) => void,
+): RunInstancesCommandInput | undefined {
+  let next: RunInstancesCommandInput | undefined;
+  if (refused.includes('tagOnCreate') && request.TagSpecifications) {
+    noTagOnCreate(env);
+    next = withoutTagSpecifications(next ?? request);
+  }
+  if (refused.includes('metadataOptions') && request.MetadataOptions) {
+    env.cloud.ec2.metadataOptions = false;
+    if (!options.allowImdsV1) throw imdsUnavailableError();
+    warn(IMDS_WARNING);
+    next = withoutMetadataOptions(next ?? request);
+  }
+  return next;
+}
+
+/** Opens serve.port; where the API takes no IPv6 rules or rule descriptions, IPv4 only, bare. */
+async function openPort(env: FlowEnv, plan: LaunchPlan, groupId: string): Promise<void> {
+  const request = buildOpenPortRequest(plan, groupId);
+  await sendAdapting(
+    env.cloud.ec2.ipv6Rules === false ? withoutIpv6Rules(request) : request,
+    (r) => env.api.authorizeSecurityGroupIngress(r),
+    (r, refused) => {
+      if (!refused.includes('ipv6Rules')) return undefined;
+      env.cloud.ec2.ipv6Rules = false;
+      env.progress(
+        `this EC2 API takes no IPv6 rules or rule descriptions: port ${plan.port} is open to IPv4 only`,
+      );
+      return withoutIpv6Rules(r);
+    },
+  );
 }
 
 async function resolveImage(env: FlowEnv, plan: LaunchPlan): Promise<string> {
   if ('ami' in plan.image) return plan.image.ami;
-  const request = buildGetImageParameterRequest(plan.image.os);
-  const out = await env.api.getParameter(request);
+  const os = plan.image.os;
+  const request = buildGetImageParameterRequest(os);
+  const imageRequired = (reason: string) =>
+    new GitstrapError(
+      `--image is required here: the ${os} image is looked up in SSM, and ${reason}`,
+      {
+        hint: `pass --image IMAGE-ID of an image on this cloud (aws ec2 describe-images ${env.awsCliOptions}), or set ${SERVICES.ssm.variable} to the cloud's SSM endpoint`,
+      },
+    );
+  const unavailable = env.cloud.reason('ssm');
+  if (unavailable !== undefined) throw imageRequired(unavailable);
+  const out = await withService(
+    env,
+    'ssm',
+    () => env.api.getParameter(request),
+    () => undefined,
+  );
+  if (out === undefined) throw imageRequired(env.cloud.reason('ssm') ?? 'SSM is unavailable');
   const value = out.Parameter?.Value;
   if (!value || !isAmiId(value)) {
     throw new GitstrapError(

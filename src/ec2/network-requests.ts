@@ -56,6 +56,13 @@ export function buildDescribeDeploymentSecurityGroupsRequest(
   return { Filters: [deploymentFilter(deployment)] };
 }
 
+/** DescribeSecurityGroups of the group with a name (found even when it carries no tags). */
+export function buildDescribeSecurityGroupByNameRequest(
+  name: string,
+): DescribeSecurityGroupsCommandInput {
+  return { Filters: [{ Name: 'group-name', Values: [name] }] };
+}
+
 /** The EC2 filter matching one deployment's resources, or every deployment's. */
 export function deploymentFilter(deployment?: string): { Name: string; Values: string[] } {
   return deployment === undefined

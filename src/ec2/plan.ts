@@ -4,7 +4,7 @@ import { UsageError } from '../lib/errors.js';
 import { parseDuration } from '../lib/duration.js';
 import { suggest } from '../lib/suggest.js';
 import type { Recipe } from '../recipe/schema.js';
-import { isAmiId, isOsFamily, OS_FAMILIES, type ImageSource } from './images.js';
+import { isImageId, isOsFamily, OS_FAMILIES, type ImageSource } from './images.js';
 import { deploymentTags, newDeploymentId, type Tag } from './tags.js';
 
 /** The path of the agent's own health check on every instance. */
@@ -130,9 +130,9 @@ function chooseImage(flags: LaunchFlags, defaults: Recipe['launch']): ImageSourc
     throw new UsageError('--image and --os both given', 'pass one: an AMI id, or an OS family');
   }
   if (flags.image !== undefined) {
-    if (!isAmiId(flags.image)) {
+    if (!isImageId(flags.image)) {
       throw new UsageError(
-        `--image ${flags.image}: expected an AMI id such as ami-0123456789abcdef0`,
+        `--image ${flags.image}: expected an image id such as ami-0123456789abcdef0 (emi-... on Eucalyptus)`,
         `or --os ${OS_FAMILIES.join('|')} for the current image of an OS family`,
       );
     }

@@ -1,6 +1,7 @@
-// The least-privilege IAM policy for the launcher commands, derived from the call table (calls.ts):
-// reads on "*", creations tagged at birth, and every change or deletion limited to resources that
-// carry the gitstrap:deployment tag.
+// The least-privilege IAM policy for the launcher commands on AWS, derived from the call table
+// (calls.ts): reads on "*", creations tagged at birth, and every change or deletion limited to
+// resources that carry the gitstrap:deployment tag. Tagging after creation (EC2-compatible clouds
+// without tag-on-create) is never granted here.
 import { listAwsCalls, type AwsCommand, type CallScope } from './calls.js';
 import { TAG } from './tags.js';
 
@@ -17,7 +18,8 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-const SCOPE_STATEMENTS: Record<CallScope, Omit<PolicyStatement, 'Action' | 'Effect'>> = {
+/** The statement of each scope; a scope without one is not granted on AWS. */
+const SCOPE_STATEMENTS: Partial<Record<CallScope, Omit<PolicyStatement, 'Action' | 'Effect'>>> = {
   read: { Sid: 'Describe', Resource: '*' },
   create: { Sid: 'CreateTaggedResources', Resource: '*' },
   tagged: {
@@ -37,10 +39,10 @@ export function buildIamPolicy(commands?: readonly AwsCommand[]): PolicyDocument
     (c) => !commands || c.commands.some((name) => commands.includes(name)),
   );
   const statements: PolicyStatement[] = [];
-  for (const scope of Object.keys(SCOPE_STATEMENTS) as CallScope[]) {
+  for (const [scope, statement] of Object.entries(SCOPE_STATEMENTS)) {
     const actions = calls.filter((c) => c.scope === scope).map((c) => c.name);
     if (actions.length) {
-      const { Sid, Resource, Condition } = SCOPE_STATEMENTS[scope];
+      const { Sid, Resource, Condition } = statement;
       statements.push({
         Sid,
         Effect: 'Allow',

@@ -1,7 +1,9 @@
 // `bootstrap refresh DEPLOYMENT [--max-age D]`: replace a fleet's instances with fresh ones through
-// an instance refresh, first moving its launch template to the OS family's current image.
+// an instance refresh, first moving its launch template to the OS family's current image (kept
+// where SSM, which tells the current image, cannot be used).
 import { formatDuration } from '../lib/duration.js';
 import { GitstrapError } from '../lib/errors.js';
+import { requireService, SERVICES, withService } from './cloud.js';
 import { requireDeployment } from './down.js';
 import {
   buildDescribeLatestTemplateVersionRequest,
@@ -28,7 +30,17 @@ export async function runRefresh(
   deployment: string,
   options: { maxAgeMs?: number } = {},
 ): Promise<RefreshResult> {
+  // Before anything, and again once the inventory has asked Auto Scaling (it may not answer).
+  const needAutoScaling = () =>
+    requireService(
+      env,
+      'autoscaling',
+      (reason) => `refresh replaces the instances of a fleet, which needs Auto Scaling: ${reason}`,
+      `set ${SERVICES.autoscaling.variable} to the cloud's Auto Scaling endpoint`,
+    );
+  needAutoScaling();
   const d = await requireDeployment(env, deployment);
+  needAutoScaling();
   const group = d.groups[0];
   if (!group?.AutoScalingGroupName) {
     throw new GitstrapError(
@@ -61,8 +73,20 @@ export async function runRefresh(
   }
 
   const template = group.LaunchTemplate?.LaunchTemplateName ?? d.templates[0]?.name;
-  if (template && d.os && isOsFamily(d.os)) {
-    const param = await env.api.getParameter(buildGetImageParameterRequest(d.os));
+  const os = d.os && isOsFamily(d.os) ? d.os : undefined;
+  const param =
+    template && os
+      ? await withService(
+          env,
+          'ssm',
+          () => env.api.getParameter(buildGetImageParameterRequest(os)),
+          () => {
+            env.progress(`image kept: ${env.cloud.reason('ssm') ?? 'SSM is unavailable'}`);
+            return undefined;
+          },
+        )
+      : undefined;
+  if (template && param) {
     const latest = param.Parameter?.Value;
     const versions = await env.api.describeLaunchTemplateVersions(
       buildDescribeLatestTemplateVersionRequest(template),
@@ -71,7 +95,7 @@ export async function runRefresh(
     if (latest && isAmiId(latest) && current && latest !== current) {
       await env.api.createLaunchTemplateVersion(buildNewImageVersionRequest(template, latest));
       result.image = { from: current, to: latest };
-      env.progress(`launch template ${template}: image ${current} -> ${latest} (${d.os})`);
+      env.progress(`launch template ${template}: image ${current} -> ${latest} (${os})`);
     }
   }
 

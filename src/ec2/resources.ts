@@ -13,12 +13,13 @@ import {
 import type { FlowEnv } from './flow-env.js';
 import {
   buildDescribeDeploymentInstancesRequest,
+  buildDescribeInstancesByClientTokenRequest,
   buildDescribeInstancesByIdRequest,
   buildTerminateInstancesRequest,
 } from './instance-requests.js';
 import {
   buildDeleteSecurityGroupRequest,
-  buildDescribeDeploymentSecurityGroupsRequest,
+  buildDescribeSecurityGroupByNameRequest,
 } from './network-requests.js';
 import { TAG } from './tags.js';
 import { pollUntil } from './wait.js';
@@ -202,7 +203,10 @@ export async function deleteGroupWhenFree(
   );
 }
 
-/** The cleanup entry of a deployment's instances: those known by id and any found by its tag. */
+/**
+ * The cleanup entry of a deployment's instances: those known by id and any found by its tag, or,
+ * where the API has no tag-on-create (they may be untagged), by the launch's client token.
+ */
 export function instancesEntry(
   env: FlowEnv,
   deployment: string,
@@ -215,11 +219,13 @@ export function instancesEntry(
       return list.length ? `instance${list.length > 1 ? 's' : ''} ${list.join(', ')}` : 'instances';
     },
     undo: async () => {
-      const tagged = await describeAllInstances(
+      const found = await describeAllInstances(
         env,
-        buildDescribeDeploymentInstancesRequest(deployment),
+        env.cloud.ec2.tagOnCreate === false
+          ? buildDescribeInstancesByClientTokenRequest(deployment)
+          : buildDescribeDeploymentInstancesRequest(deployment),
       );
-      ids = [...new Set([...knownIds(), ...tagged.map((i) => i.InstanceId!).filter(Boolean)])];
+      ids = [...new Set([...knownIds(), ...found.map((i) => i.InstanceId!).filter(Boolean)])];
       return terminateAndWait(env, ids);
     },
     manual: () => {
@@ -271,10 +277,13 @@ export function securityGroupEntry(env: FlowEnv, groupId: string, name?: string)
   };
 }
 
-/** The cleanup entry of the security group a launch is creating: by id once known, else by tag. */
+/**
+ * The cleanup entry of the security group a launch is creating: by id once known, else by its name
+ * (unique to the deployment, and there even where the API has no tag-on-create).
+ */
 export function newSecurityGroupEntry(
   env: FlowEnv,
-  deployment: string,
+  name: string,
   knownId: () => string | undefined,
 ): CleanupEntry {
   let id: string | undefined;
@@ -287,7 +296,7 @@ export function newSecurityGroupEntry(
       id = knownId();
       if (id === undefined) {
         const out = await env.api.describeSecurityGroups(
-          buildDescribeDeploymentSecurityGroupsRequest(deployment),
+          buildDescribeSecurityGroupByNameRequest(name),
         );
         id = out.SecurityGroups?.find((g) => g.GroupId)?.GroupId;
       }
@@ -296,11 +305,7 @@ export function newSecurityGroupEntry(
     manual: () => [
       (id ?? knownId())
         ? awsCli(env, 'ec2 delete-security-group', `--group-id ${id ?? knownId()}`)
-        : awsCli(
-            env,
-            'ec2 describe-security-groups',
-            `--filters Name=tag:${TAG.deployment},Values=${deployment}`,
-          ),
+        : awsCli(env, 'ec2 describe-security-groups', `--filters Name=group-name,Values=${name}`),
     ],
   };
 }

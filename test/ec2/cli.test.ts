@@ -69,8 +69,14 @@ describe('bootstrap launch, ls, down, reap, refresh (the built bin, recording en
     assert.match(launch.stderr, /is up; it ends itself at 20\d\d-/);
     assert.doesNotMatch(launch.stderr, /NodeVersionSupportWarning/);
 
+    // At an endpoint other than AWS's, the first RunInstances is the parameter probe: a dry run
+    // for an image no cloud has. Then the real one.
+    const [probe, real] = endpoint.of('ec2:RunInstances');
+    assert.equal(probe!.params.DryRun, 'true');
+    assert.equal(probe!.params.ImageId, 'ami-00000000000000000');
+    assert.equal(endpoint.of('ec2:RunInstances').length, 2);
     // The user-data of a ttl deployment schedules its own end, at the instant the tags say.
-    const run = endpoint.of('ec2:RunInstances')[0]!.params;
+    const run = real!.params;
     assert.equal(run.InstanceInitiatedShutdownBehavior, 'terminate');
     assert.equal(run['MetadataOptions.HttpTokens'], 'required');
     const expiresTag = Object.keys(run).find((k) => run[k] === 'gitstrap:expires-at')!;
@@ -199,7 +205,12 @@ describe('bootstrap launch, ls, down, reap, refresh (the built bin, recording en
   test('a failed launch exits 3, says what it destroyed, leaves nothing, no stack trace', async (t) => {
     requireBuild();
     const endpoint = await startWireEndpoint(t);
-    endpoint.failNext('ec2:RunInstances', 'InsufficientInstanceCapacity', { status: 500 });
+    // Twice: the first RunInstances is the parameter probe (a dry run; any answer but an unknown
+    // parameter tells it the API took them all), the second is the launch.
+    endpoint.failNext('ec2:RunInstances', 'InsufficientInstanceCapacity', {
+      status: 500,
+      times: 2,
+    });
     const r = await runCli(['launch', '-r', 'open-qa', '--open-port'], { env: awsEnv(endpoint) });
     assert.equal(r.code, 3, r.stderr);
     assert.match(

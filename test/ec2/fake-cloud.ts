@@ -21,6 +21,8 @@ export interface FakeInstance {
   PublicIpAddress?: string;
   PrivateIpAddress: string;
   securityGroupIds: string[];
+  /** The ClientToken of the RunInstances that started it. */
+  clientToken?: string;
   /** Describes seen since the last state change (drives pending -> running etc.). */
   polls: number;
   request: Record<string, unknown>;
@@ -286,9 +288,33 @@ export class FakeCloud {
       group.rules.push(...((input.IpPermissions as unknown[]) ?? []));
       return { Return: true };
     },
+    'ec2:CreateTags': (input) => {
+      const ids = (input.Resources as string[]) ?? [];
+      const tags = (input.Tags as Tags) ?? [];
+      const targets = ids.map((id) => {
+        const target =
+          this.instances.get(id) ??
+          this.securityGroups.get(id) ??
+          [...this.templates.values()].find((t) => t.id === id);
+        if (!target)
+          throw awsError(
+            id.startsWith('sg-') ? 'InvalidGroup.NotFound' : 'InvalidID',
+            `The ID '${id}' does not exist`,
+          );
+        return 'Tags' in target ? target.Tags : target.tags;
+      });
+      for (const list of targets) {
+        for (const tag of tags) {
+          const same = list.find((t) => t.Key === tag.Key);
+          if (same) same.Value = tag.Value;
+          else list.push({ Key: tag.Key, Value: tag.Value });
+        }
+      }
+      return { Return: true };
+    },
     'ec2:DescribeSecurityGroups': (input) => ({
       SecurityGroups: [...this.securityGroups.values()]
-        .filter((g) => matchesFilters(g, input.Filters as Filter[], () => undefined))
+        .filter((g) => matchesFilters(g, input.Filters as Filter[], groupField))
         .map((g) => ({ GroupId: g.GroupId, GroupName: g.GroupName, VpcId: g.VpcId, Tags: g.Tags })),
     }),
     'ec2:DeleteSecurityGroup': (input) => {
@@ -303,6 +329,14 @@ export class FakeCloud {
       return {};
     },
     'ec2:RunInstances': (input) => {
+      // As AWS: a dry run checks the permission and stops, whatever the image.
+      if (input.DryRun === true || input.DryRun === 'true') {
+        throw awsError(
+          'DryRunOperation',
+          'Request would have succeeded, but DryRun flag is set.',
+          412,
+        );
+      }
       const token = input.ClientToken as string | undefined;
       if (token && this.tokens.has(token)) {
         return {
@@ -325,6 +359,7 @@ export class FakeCloud {
       const created = Array.from({ length: count }, () =>
         this.newInstance(input, tags, (input.SecurityGroupIds as string[]) ?? []),
       );
+      for (const i of created) if (token) i.clientToken = token;
       if (token)
         this.tokens.set(
           token,
@@ -478,9 +513,13 @@ export class FakeCloud {
         refreshes: [],
       };
       for (let n = 0; n < group.desired; n++) {
+        // As AWS: Auto Scaling tags what it launches with the group's name.
         const instance = this.newInstance(
           data,
-          tagsFor(data.TagSpecifications, 'instance'),
+          [
+            ...tagsFor(data.TagSpecifications, 'instance'),
+            { Key: 'aws:autoscaling:groupName', Value: name },
+          ],
           (data.SecurityGroupIds as string[]) ?? [],
         );
         group.instanceIds.push(instance.InstanceId);
@@ -570,7 +609,12 @@ function tagsFor(specs: unknown, type: string): Tags {
 }
 
 function instanceField(i: FakeInstance, name: string): string | undefined {
+  if (name === 'client-token') return i.clientToken ?? '';
   return name === 'instance-state-name' ? i.State.Name : undefined;
+}
+
+function groupField(g: { GroupName: string }, name: string): string | undefined {
+  return name === 'group-name' ? g.GroupName : undefined;
 }
 
 function subnetField(s: { DefaultForAz: boolean }, name: string): string | undefined {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createAwsApi, type AwsClients } from '../../src/ec2/api.js';
 import { listAwsCalls } from '../../src/ec2/calls.js';
+import { CloudProfile } from '../../src/ec2/cloud.js';
 import {
   DEFAULT_TIMING,
   fetchStatus,
@@ -86,6 +87,8 @@ function clockedEnv(
   };
   const env: FlowEnv = {
     api: createAwsApi(clients, { sleep, random: () => 0.5 }),
+    // AWS itself unless the test says otherwise.
+    cloud: new CloudProfile(),
     now: () => new Date(clock.now),
     sleep,
     getStatus: fetchStatus,

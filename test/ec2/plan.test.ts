@@ -37,6 +37,9 @@ describe('planLaunch', () => {
     assert.equal(q.region, 'us-east-2');
     assert.equal(q.expiresAt?.toISOString(), '2026-11-22T12:00:00.000Z');
     assert.equal(q.instanceType, 't3.large');
+    // An EC2-compatible cloud's image ids: Eucalyptus names its machine images emi-.
+    assert.deepEqual(plan({ image: 'emi-1a2b3c4d' }).image, { ami: 'emi-1a2b3c4d' });
+    assert.deepEqual(plan({ image: 'emi-DFA537C5' }).image, { ami: 'emi-DFA537C5' });
   });
 
   test("a fleet's instances power off a grace period after the group scales to zero", () => {
@@ -60,7 +63,11 @@ describe('planLaunch', () => {
         /--os debian-13: expected one of debian-12, ubuntu-24.04, al2023/,
         /did you mean --os debian-12\?/,
       ],
-      [{ image: 'debian' }, /--image debian: expected an AMI id such as ami-0123456789abcdef0/],
+      [
+        { image: 'debian' },
+        /--image debian: expected an image id such as ami-0123456789abcdef0 \(emi-\.\.\. on Eucalyptus\)/,
+      ],
+      [{ image: 'eki-1a2b3c4d' }, /--image eki-1a2b3c4d: expected an image id/],
       [{ image: 'ami-0123456789abcdef0', os: 'al2023' }, /--image and --os both given/],
       [{ count: '0' }, /--count 0: expected a whole number from 1 to 50/],
       [{ count: 'three' }, /--count three: expected a whole number/],

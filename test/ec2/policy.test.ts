@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AWS_CALLS, AWS_COMMANDS, listAwsCalls, type AwsCommand } from '../../src/ec2/calls.js';
+import { CloudProfile } from '../../src/ec2/cloud.js';
+import { runDoctor } from '../../src/ec2/doctor.js';
 import { runDown } from '../../src/ec2/down.js';
 import { takeInventory } from '../../src/ec2/inventory.js';
 import { runLaunch } from '../../src/ec2/launch.js';
@@ -77,6 +79,22 @@ describe('each command makes exactly the calls the table grants it', () => {
         ),
       );
     }
+    // An EC2-compatible cloud whose API has no tag-on-create: tags come with CreateTags.
+    const older = mockedEnv(undefined, {
+      cloud: new CloudProfile({ ec2: 'https://ec2.example.org' }),
+    });
+    older.cloud.failNext.set('ec2:RunInstances', [
+      {
+        mode: 'rejected',
+        error: awsError('UnknownParameter', 'The parameter TagSpecification is not recognized'),
+      },
+    ]);
+    const olderPlan = plan(older, health.port, { openPort: true, image: 'ami-0123456789abcdef0' });
+    add('launch', await callsOf(older, () => runLaunch(older.env, olderPlan, USER_DATA)));
+    assert.deepEqual(older.cloud.leftovers().length, 2, 'the compatible launch ran through');
+
+    const probed = mockedEnv();
+    add('doctor', await callsOf(probed, () => runDoctor(probed.env, 'us-east-1')));
 
     const run = mockedEnv();
     const deployments = [];
@@ -118,9 +136,18 @@ describe('bootstrap iam-policy', () => {
   test("every call's action appears once; changes are limited to tagged resources", () => {
     const policy = buildIamPolicy();
     const actions = policy.Statement.flatMap((s) => s.Action);
-    for (const name of Object.keys(AWS_CALLS)) {
-      assert.equal(actions.filter((a) => a === name).length, 1, name);
+    for (const call of listAwsCalls()) {
+      if (call.scope === 'tag-after-create') continue;
+      assert.equal(actions.filter((a) => a === call.name).length, 1, call.name);
     }
+    // Tagging after creation happens only on EC2-compatible clouds: on AWS, CreateTags is granted
+    // only as part of a create call, never on its own.
+    const tagging = policy.Statement.filter((s) => s.Action.includes('ec2:CreateTags'));
+    assert.deepEqual(
+      tagging.map((s) => s.Sid),
+      ['TagOnlyWhileCreating'],
+      'ec2:CreateTags only while creating',
+    );
     const tagged = policy.Statement.find((s) => s.Sid === 'ChangeOnlyGitstrapResources')!;
     assert.deepEqual(tagged.Condition, {
       Null: { 'aws:ResourceTag/gitstrap:deployment': 'false' },

@@ -1,6 +1,10 @@
 // A local HTTP endpoint on 127.0.0.1 that speaks enough EC2 and Auto Scaling (AWS query protocol,
 // XML answers) and SSM (JSON 1.1) for the real AWS SDK: it records every request as it came over the
 // wire and answers from a FakeCloud. Tests point the SDK (or the built CLI) at it.
+//
+// It can also be an EC2-compatible cloud: one where only EC2 answers (a request for Auto Scaling or
+// SSM gets what an EC2 endpoint says to an action it does not have), and one whose EC2 API is older
+// than AWS's, answering as Eucalyptus 4 does (see LEGACY_EC2 below).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
@@ -30,10 +34,21 @@ export interface WireEndpoint {
   of(name: string): WireRequest[];
 }
 
+/** What kind of cloud the endpoint is. */
+export interface WireOptions {
+  /** The services that answer (default: all three). A request for another gets an EC2 refusal. */
+  services?: ReadonlyArray<WireRequest['service']>;
+  /** 'legacy': an EC2 API older than AWS's, refusing what it does not know as Eucalyptus 4 does. */
+  ec2Api?: 'current' | 'legacy';
+  /** Whether the legacy API knows DryRun (default: it does not). */
+  legacyDryRun?: boolean;
+}
+
 /** Starts the endpoint; it closes after the test. */
 export async function startWireEndpoint(
   t: Pick<TestContext, 'after'>,
   cloud = new FakeCloud(),
+  options: WireOptions = {},
 ): Promise<WireEndpoint> {
   const requests: WireRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -42,7 +57,7 @@ export async function startWireEndpoint(
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       try {
-        answer(cloud, requests, req, body, res);
+        answer(cloud, requests, req, body, res, options);
       } catch (error) {
         res.statusCode = 500;
         res.end(String(error));
@@ -84,12 +99,20 @@ function answer(
   req: http.IncomingMessage,
   body: string,
   res: http.ServerResponse,
+  options: WireOptions,
 ): void {
+  const answers = (service: WireRequest['service']) =>
+    (options.services ?? ['ec2', 'autoscaling', 'ssm']).includes(service);
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string' && target.startsWith('AmazonSSM.')) {
     const action = target.slice('AmazonSSM.'.length);
     const json = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     requests.push({ service: 'ssm', action, params: {}, json, headers: req.headers });
+    if (!answers('ssm')) {
+      // An EC2 endpoint reads a form; a JSON body has no Action in it.
+      ec2Refusal(res, 'MissingAction', 'The request must contain the parameter Action');
+      return;
+    }
     res.setHeader('content-type', 'application/x-amz-json-1.1');
     try {
       const out = cloud.handle(`ssm:${action}`, json);
@@ -105,6 +128,17 @@ function answer(
   const action = params.Action ?? '';
   const service = params.Version === '2011-01-01' ? 'autoscaling' : 'ec2';
   requests.push({ service, action, params, headers: req.headers });
+  if (!answers(service)) {
+    ec2Refusal(res, 'InvalidAction', `The action ${action} is not valid for this web service.`);
+    return;
+  }
+  if (service === 'ec2' && options.ec2Api === 'legacy') {
+    const refusal = legacyRefusal(action, params, options.legacyDryRun ?? false);
+    if (refusal !== undefined) {
+      eucalyptusFault(res, refusal);
+      return;
+    }
+  }
   res.setHeader('content-type', 'text/xml');
   try {
     const out = cloud.handle(`${service}:${action}`, toInput(params));
@@ -119,6 +153,99 @@ function answer(
         : `<ErrorResponse xmlns="https://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>${e.name}</Code><Message>${message}</Message></Error><RequestId>req-1</RequestId></ErrorResponse>`,
     );
   }
+}
+
+/** What an EC2 endpoint answers to an action it does not have (as AWS's EC2 does). */
+function ec2Refusal(res: http.ServerResponse, code: string, message: string): void {
+  res.statusCode = 400;
+  res.setHeader('content-type', 'text/xml');
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${escape(message)}</Message></Error></Errors><RequestID>req-1</RequestID></Response>`,
+  );
+}
+
+// ----------------------------------------------------------------------------------------------
+// An older EC2 API, as Eucalyptus 4 answers (clc/modules/msgs in eucalyptus/eucalyptus):
+// ComputeQueryBinding binds with UnknownParameterStrategy.ERROR, so BaseQueryBinding.bind throws a
+// BindingException "Failed to bind the following fields:\n" + a "KEY = VALUE" line for every
+// parameter left over; an action it has no message for throws BindingElementNotFoundException
+// "Failed to find corresponding class mapping for element: ACTION in namespace: NS". Neither is
+// marshalled by the compute binding: NioServerHandler.sendError writes Binding.createRestFault(
+// status.toString(), message, message), i.e. HTTP 400, text/plain, Code "400 Bad Request", the
+// message unescaped and repeated as the RequestID, and closes the connection.
+
+/** Top-level parameters (and what follows them) an action takes. */
+const takes = (...names: string[]) => new RegExp(`^(${names.join('|')})(\\.|$)`);
+
+/** The parameters of each action in the API version older Eucalyptus serves (2013-10-15). */
+const LEGACY_EC2: Record<string, RegExp> = {
+  RunInstances: takes(
+    'ImageId',
+    'MinCount',
+    'MaxCount',
+    'KeyName',
+    'SecurityGroup',
+    'SecurityGroupId',
+    'UserData',
+    'AddressingType',
+    'InstanceType',
+    'Placement',
+    'KernelId',
+    'RamdiskId',
+    'BlockDeviceMapping',
+    'Monitoring',
+    'SubnetId',
+    'DisableApiTermination',
+    'InstanceInitiatedShutdownBehavior',
+    'PrivateIpAddress',
+    'ClientToken',
+    'NetworkInterface',
+    'IamInstanceProfile',
+    'EbsOptimized',
+    'AdditionalInfo',
+  ),
+  DescribeInstances: takes('InstanceId', 'Filter', 'MaxResults', 'NextToken'),
+  TerminateInstances: takes('InstanceId'),
+  DescribeImages: takes('ImageId', 'Owner', 'ExecutableBy', 'Filter'),
+  DescribeSubnets: takes('SubnetId', 'Filter'),
+  CreateSecurityGroup: takes('GroupName', 'GroupDescription', 'VpcId'),
+  // No IPv6 ranges, no rule descriptions (both came later).
+  AuthorizeSecurityGroupIngress:
+    /^(GroupId|GroupName|SourceSecurityGroupName|SourceSecurityGroupOwnerId|IpProtocol|FromPort|ToPort|CidrIp)$|^IpPermissions\.\d+\.(IpProtocol|FromPort|ToPort|Groups\.\d+\.\w+|IpRanges\.\d+\.CidrIp)$/,
+  DescribeSecurityGroups: takes('GroupName', 'GroupId', 'Filter'),
+  DeleteSecurityGroup: takes('GroupName', 'GroupId'),
+  CreateTags: takes('ResourceId', 'Tag'),
+};
+
+/** The message an older Eucalyptus refuses a request with, if it does. */
+function legacyRefusal(
+  action: string,
+  params: Record<string, string>,
+  knowsDryRun: boolean,
+): string | undefined {
+  const known = LEGACY_EC2[action];
+  if (!known) {
+    return `Failed to find corresponding class mapping for element: ${action} in namespace: http___ec2_amazonaws_com_doc_2016_11_15_`;
+  }
+  const leftover = Object.entries(params).filter(
+    ([key]) =>
+      key !== 'Action' &&
+      key !== 'Version' &&
+      !known.test(key) &&
+      !(knowsDryRun && key === 'DryRun'),
+  );
+  if (!leftover.length) return undefined;
+  return `Failed to bind the following fields:\n${leftover.map(([k, v]) => `${k} = ${v}\n`).join('')}`;
+}
+
+/** Binding.createRestFault as NioServerHandler.sendError sends it. */
+function eucalyptusFault(res: http.ServerResponse, message: string): void {
+  res.statusCode = 400;
+  res.setHeader('content-type', 'text/plain; charset=UTF-8');
+  res.setHeader('connection', 'close');
+  res.end(
+    `<?xml version="1.0"?><Response><Errors><Error><Code>400 Bad Request</Code><Message>${message}</Message></Error></Errors><RequestID>${message}</RequestID></Response>`,
+  );
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -136,6 +263,7 @@ const LIST_NAMES: Record<string, string> = {
   ImageId: 'ImageIds',
   BlockDeviceMapping: 'BlockDeviceMappings',
   LaunchTemplateVersion: 'Versions',
+  ResourceId: 'Resources',
 };
 
 /** Form parameters ("A.1.B=x", "A.member.1=y") to a nested object with arrays. */
@@ -258,6 +386,7 @@ function ec2Body(action: string, out: Obj): string {
       return el('return', 'true') + el('groupId', out.GroupId) + tagSet(out.Tags);
     case 'AuthorizeSecurityGroupIngress':
     case 'DeleteSecurityGroup':
+    case 'CreateTags':
       return el('return', 'true');
     case 'DescribeSecurityGroups':
       return el(

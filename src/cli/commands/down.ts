@@ -16,6 +16,8 @@ ${AWS_USAGE}`,
     const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
     try {
       const result = await runDown(env, deployment);
+      const note = env.cloud.fleetsNote('checked');
+      if (note) ctx.stderr.write(`${note}\n`);
       if (flagOpt(args, 'json')) {
         ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return result.left.length ? ExitCode.failed : ExitCode.ok;

@@ -26,6 +26,15 @@ export const launcherCommands: CommandTable = {
     summary: "replace a fleet's instances with fresh ones (instance refresh)",
     load: async () => (await import('./refresh.js')).default,
   },
+  bundle: {
+    summary: 'write the agent bundle and its sha256, to host it yourself (agent.source url)',
+    load: async () => (await import('./bundle.js')).default,
+  },
+  doctor: {
+    summary:
+      'show what an endpoint offers (EC2 parameters, Auto Scaling, SSM) and what gitstrap does there',
+    load: async () => (await import('./doctor.js')).default,
+  },
   'iam-policy': {
     summary: 'print the least-privilege IAM policy the launcher commands need',
     load: async () => (await import('./iam-policy.js')).default,

@@ -1,4 +1,5 @@
 // `bootstrap ls [--json]`: the deployments in reach, found by tag: recipe, state, address, age, time left.
+// Where Auto Scaling cannot be used, fleets are left out and one line on stderr says so.
 import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
 import { flagOpt, type Command } from '../command.js';
 
@@ -18,6 +19,8 @@ ${AWS_USAGE}`,
       const rows = sortRows(
         [...(await takeInventory(env)).values()].map((d) => summarizeDeployment(d, now)),
       );
+      const note = env.cloud.fleetsNote('listed');
+      if (note) ctx.stderr.write(`${note}\n`);
       ctx.stdout.write(
         flagOpt(args, 'json') ? JSON.stringify(rows, null, 2) + '\n' : formatDeploymentTable(rows),
       );

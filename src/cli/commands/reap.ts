@@ -1,6 +1,6 @@
 // `bootstrap reap [--dry-run] [--json]`: end every deployment in reach whose expiry has passed.
 import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
-import { ExitCode } from '../../lib/errors.js';
+import { ExitCode, GitstrapError } from '../../lib/errors.js';
 import { flagOpt, type Command } from '../command.js';
 
 const command: Command = {
@@ -16,7 +16,9 @@ ${AWS_USAGE}`,
     const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
     try {
       const result = await runReap(env, { dryRun: flagOpt(args, 'dry-run') });
-      const failure = leftBehindError(result.ended);
+      const note = env.cloud.fleetsNote('checked');
+      if (note) ctx.stderr.write(`${note}\n`);
+      const failure = leftBehindError(result.ended) ?? skippedError(result.skipped);
       if (flagOpt(args, 'json')) {
         ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return failure ? ExitCode.failed : ExitCode.ok;
@@ -35,3 +37,15 @@ ${AWS_USAGE}`,
   },
 };
 export default command;
+
+/** The error of a reap that had to leave expired fleets running (Auto Scaling unavailable). */
+function skippedError(skipped: ReadonlyArray<{ deployment: string; reason: string }>) {
+  if (!skipped.length) return undefined;
+  return new GitstrapError(
+    `not ended: ${skipped.map((s) => `${s.deployment} (${s.reason})`).join(', ')}`,
+    {
+      exitCode: ExitCode.failed,
+      hint: 'set AWS_ENDPOINT_URL_AUTO_SCALING to the cloud\'s Auto Scaling endpoint and run "bootstrap reap" again',
+    },
+  );
+}
