@@ -8,9 +8,14 @@
 //     reused, git writes the changed file, one rename) vs the seed's `git pull` then `rm -rf` and
 //     `cp -r` of the tree into the served folder; and the disk each uses.
 //
-//   npm run bench:sync [-- --quick] [-- --runs N]
+//   - Git LFS (data.lfs): a data repo of LFS objects on a git host with an LFS batch API (git
+//     smart HTTP on 127.0.0.1, test/helpers/git-lfs-server.ts); a one-object change downloads that
+//     object only (counted from the server's own log), and the time until it is served.
 //
-// --quick uses 2,000 files / 30 MB / 30 tags for a fast check. Targets: an unchanged sync under
+//   npm run bench:sync [-- --quick] [-- --runs N] [-- --lfs]
+//
+// --quick uses 2,000 files / 30 MB / 30 tags (and 20 LFS objects of 256 KB) for a fast check;
+// --lfs runs the Git LFS case only. Targets: an unchanged sync under
 // 2 KB in one connection; a small change served at least 10x sooner than with the seed's method.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +29,7 @@ import { freeLoopbackPort } from '../src/lib/free-port.js';
 import { silentLogger } from '../src/lib/log.js';
 import { data as dataSchema } from '../src/recipe/schema.js';
 import { startTcpProxy, type TcpProxy } from '../test/data-sync/tcp-proxy.js';
+import { startGitLfsServer } from '../test/helpers/git-lfs-server.js';
 import { waitForPort } from '../test/helpers/proc.js';
 
 const args = process.argv.slice(2);
@@ -184,6 +190,10 @@ async function changeOneFile(repo: string, n: number): Promise<void> {
 // The run
 
 async function main(): Promise<void> {
+  if (args.includes('--lfs')) {
+    await measureLfs();
+    return;
+  }
   const source = await ensureDataRepo();
   const work = mkdtempSync(path.join(os.tmpdir(), 'gitstrap-bench-sync-'));
   const port = await freeLoopbackPort();
@@ -214,6 +224,8 @@ async function main(): Promise<void> {
     stopDaemon();
     rmSync(work, { recursive: true, force: true });
   }
+  console.log('');
+  await measureLfs();
 }
 
 async function measure(source: string, work: string, url: string, proxy: TcpProxy): Promise<void> {
@@ -383,6 +395,76 @@ async function measure(source: string, work: string, url: string, proxy: TcpProx
       resultFile,
       JSON.stringify({ params: PARAMS, runs: RUNS, rows, ours, seed, diskOurs, diskSeed }, null, 2),
     );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Git LFS: one-object changes
+
+const LFS_PARAMS = quick ? { objects: 20, kilobytes: 256 } : { objects: 100, kilobytes: 1024 };
+
+async function measureLfs(): Promise<void> {
+  const cleanups: Array<() => unknown> = [];
+  const t = { after: (f: () => unknown) => void cleanups.push(f) };
+  const work = mkdtempSync(path.join(os.tmpdir(), 'gitstrap-bench-lfs-'));
+  try {
+    const repo = path.join(work, 'repos', 'data');
+    mkdirSync(repo, { recursive: true });
+    await run(['git', 'init', '-q', '-b', 'main'], repo);
+    await run(['git', 'lfs', 'install', '--local'], repo);
+    await run(['git', 'lfs', 'track', '*.bin'], repo);
+    for (let i = 0; i < LFS_PARAMS.objects; i++) {
+      const name = path.join(repo, `d${String(i % 10)}`, `object-${i}.bin`);
+      mkdirSync(path.dirname(name), { recursive: true });
+      writeFileSync(name, randomBytes(LFS_PARAMS.kilobytes * 1024));
+    }
+    writeFileSync(path.join(repo, 'index.json'), '{"objects":true}\n');
+    await run(['git', 'add', '-A'], repo);
+    await run(['git', 'commit', '-q', '-m', 'LFS objects'], repo);
+    const server = await startGitLfsServer(t, path.join(work, 'repos'));
+    server.storeFrom(repo);
+    const gitVersion = await run(['git', '--version']);
+    const lfsVersion = (await run(['git', 'lfs', 'version'])).split(' ')[0];
+    console.log(
+      `bench:sync --lfs: ${LFS_PARAMS.objects} LFS objects of ${LFS_PARAMS.kilobytes} KB (${mb(LFS_PARAMS.objects * LFS_PARAMS.kilobytes * 1024)}); ` +
+        `git smart HTTP + LFS batch API on 127.0.0.1; ${RUNS} one-object changes; node ${process.version}, ${gitVersion}, ${lfsVersion}`,
+    );
+    const engine = createDataSync({
+      dir: path.join(work, 'state', 'data'),
+      data: dataSchema.parse({ repo: server.url('data'), mount: 'data', keep: 1, lfs: true }),
+      logger: silentLogger,
+    });
+    const cold = await engine.sync('startup');
+    if (cold.outcome !== 'published') throw new Error(`cold sync: ${cold.error}`);
+    console.log(
+      `  cold start: ${server.downloaded().length} objects downloaded, served after ${ms(cold.servedAfterMs ?? cold.durationMs)}`,
+    );
+    const served: number[] = [];
+    const downloads: number[] = [];
+    for (let i = 1; i <= RUNS; i++) {
+      const index = Math.floor(Math.random() * LFS_PARAMS.objects);
+      const file = `d${String(index % 10)}/object-${index}.bin`;
+      writeFileSync(path.join(repo, file), randomBytes(LFS_PARAMS.kilobytes * 1024));
+      await run(['git', 'commit', '-q', '-am', `change ${i}`], repo);
+      server.storeFrom(repo);
+      const before = server.downloaded().length;
+      const r = await engine.sync('manual');
+      if (r.outcome !== 'published') throw new Error(`sync ${i}: ${r.error}`);
+      const got = server.downloaded().slice(before);
+      downloads.push(got.length);
+      served.push(r.servedAfterMs ?? r.durationMs);
+      console.log(
+        `  change ${i} (${file}): ${got.length} object downloaded (${got.map((o) => o.slice(0, 12)).join(', ')}), lfs.downloaded=${r.lfs?.downloaded}, served after ${ms(r.servedAfterMs ?? r.durationMs)}${r.reusedFolder ? ', folder reused' : ''}`,
+      );
+    }
+    console.log(
+      `  one-object change: median ${ms(median(served))} until served; objects downloaded per change: ${downloads.join(', ')}`,
+    );
+    const one = downloads.every((n) => n === 1);
+    console.log(`\ntargets\n  a one-object change downloads one object: ${one ? 'PASS' : 'FAIL'}`);
+  } finally {
+    for (const f of cleanups.reverse()) await f();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -50,7 +50,7 @@ const cli = await build({
 
 const agent = await build({
   ...common,
-  entryPoints: ['src/cli/agent.ts'],
+  entryPoints: ['src/cli/agent-main.ts'],
   outfile: `${out}/gitstrap-agent.cjs`,
   format: 'cjs',
   // node-cron and others read import.meta.url; in CommonJS it is the bundle's own file URL.

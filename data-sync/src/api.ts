@@ -5,6 +5,41 @@ import type { Logger } from '../../src/lib/log.js';
 import type { PlaceholderValues } from '../../src/lib/placeholders.js';
 import type { Exec } from './exec.js';
 
+/** A submodule of a data version: where it is, the commit it was pinned at, where it came from. */
+export interface VersionSubmodule {
+  path: string;
+  commit: string;
+  url: string;
+}
+
+/** The Git LFS figures of a data version. */
+export interface VersionLfs {
+  /** LFS files in the version, and the distinct objects and bytes they hold. */
+  files: number;
+  objects: number;
+  bytes: number;
+  /** Objects downloaded to build it (the others were in the cache, or the reused folder had them). */
+  downloaded: number;
+  /** LFS files outside data.sparse: never downloaded. */
+  outsideSparse: number;
+  outsideSparseBytes: number;
+}
+
+/** What a version holds besides its files (data/manifests/COMMIT.json). */
+export interface VersionManifest {
+  commit: string;
+  submodules?: VersionSubmodule[];
+  lfs?: VersionLfs;
+}
+
+/** The version served: its commit and folder, with its submodules and LFS figures when it has them. */
+export interface CurrentVersion {
+  commit: string;
+  dir: string;
+  submodules?: VersionSubmodule[];
+  lfs?: VersionLfs;
+}
+
 /** One finished sync attempt, as the status page and logs show it. */
 export interface SyncResult {
   outcome: 'published' | 'unchanged' | 'failed' | 'rolled-back';
@@ -29,6 +64,10 @@ export interface SyncResult {
   note?: string;
   /** For publishes: why the service could not be notified (the publish stands). */
   notifyError?: string;
+  /** For publishes of a built version: its submodules (data.submodules). */
+  submodules?: VersionSubmodule[];
+  /** For publishes of a built version: its Git LFS figures (data.lfs). */
+  lfs?: VersionLfs;
 }
 
 /** Per-call options of `sync`. */
@@ -76,8 +115,8 @@ export interface DataSync {
   sync(trigger: SyncResult['trigger'], options?: SyncCallOptions): Promise<SyncResult>;
   /** Points `current` back at the previous kept version. */
   rollback(): Promise<SyncResult>;
-  /** The version served now, if any: its commit and absolute folder. */
-  current(): { commit: string; dir: string } | undefined;
+  /** The version served now, if any: its commit and absolute folder (and its manifest's figures). */
+  current(): CurrentVersion | undefined;
   /** Recent results, newest first. */
   history(): SyncResult[];
   /** The failure budget: unhealthy after `data.failure_budget` failed syncs in a row (retries not counted). */

@@ -4,14 +4,35 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { LogFields } from '../../src/lib/log.js';
-import type { DataSync, DataSyncOptions, SyncCallOptions, SyncHealth, SyncResult } from './api.js';
+import type {
+  DataSync,
+  DataSyncOptions,
+  SyncCallOptions,
+  SyncHealth,
+  SyncResult,
+  VersionLfs,
+  VersionManifest,
+  VersionSubmodule,
+} from './api.js';
 import { runChecks } from './check.js';
 import { execCommand, type Exec } from './exec.js';
 import { redactCredentials, SyncFailure, type SyncPhase } from './failure.js';
 import { createGit, type Git } from './git.js';
 import { readJournal, withCurrent, withPublish, withRollback, writeJournal } from './journal.js';
 import { dataLayout, versionDir } from './layout.js';
-import { resolveLimits } from './limits.js';
+import { createBudget, resolveLimits, type ExtractBudget } from './limits.js';
+import {
+  assertLfsContent,
+  assertLfsInstalled,
+  assertNoLfsWithoutOptIn,
+  cachedObjects,
+  chargeLfs,
+  explainCheckoutFailure,
+  planVersionLfs,
+  pruneLfsStore,
+} from './lfs.js';
+import { lfsEndpoint, type LfsPlan } from './lfs-plan.js';
+import { composeVersion } from './submodules.js';
 import { assertVersionContained } from './link-check.js';
 import { acquireSyncLock, type SyncLock } from './lock.js';
 import { notifyService } from './notify.js';
@@ -23,10 +44,12 @@ import {
   finalizeStaging,
   listVersions,
   readCurrent,
+  readManifest,
   recoverLeftovers,
   recycleVersion,
   swapCurrent,
   trashVersion,
+  writeNextManifest,
 } from './store.js';
 import { applyTransforms } from './transform.js';
 import { verifyCommit, writeAllowedSigners } from './verify.js';
@@ -179,8 +202,22 @@ export function createDataSync(options: DataSyncOptions): DataSync {
     await emptyTrash(layout);
   }
 
+  /** What a build checks out and records besides the commit: submodules and LFS (data.lfs). */
+  interface BuildInput {
+    commit: string;
+    /** The commit, or the tree composed with its submodules. */
+    treeish: string;
+    submodules?: VersionSubmodule[];
+    lfs?: { plan: LfsPlan; cached: Set<string>; endpoint: string };
+    budget: ExtractBudget;
+  }
+
   /** Builds the version of `commit` in staging/next, reusing what is there: git writes only what differs. */
-  async function build(attempt: Attempt, commit: string): Promise<boolean> {
+  async function build(
+    attempt: Attempt,
+    input: BuildInput,
+  ): Promise<{ reused: boolean; lfs?: VersionLfs }> {
+    const { commit, lfs } = input;
     attempt.phase = 'checkout';
     mkdirSync(layout.staging, { recursive: true });
     const reused = existsSync(layout.next);
@@ -189,8 +226,32 @@ export function createDataSync(options: DataSyncOptions): DataSync {
     const hint = 'is the disk full? see the message above';
     // Leftovers of the transforms the folder went through before (untracked files) go first; then
     // the index (which knows what the folder holds) is moved to the new commit, touching changed files only.
+    // With data.lfs, git runs the LFS filter on the files it writes: their objects are downloaded.
     if (reused) await attempt.git.ok('checkout', ['clean', '-ffdxq'], { ...tree, hint });
-    await attempt.git.ok('checkout', ['read-tree', '--reset', '-u', commit], { ...tree, hint });
+    try {
+      await attempt.git.ok('checkout', ['read-tree', '--reset', '-u', input.treeish], {
+        ...tree,
+        hint,
+      });
+    } catch (error) {
+      throw lfs ? explainCheckoutFailure(layout, lfs.plan, error, lfs.endpoint) : error;
+    }
+    let lfsFigures: VersionLfs | undefined;
+    if (lfs) {
+      attempt.phase = 'lfs';
+      assertLfsContent(layout.next, lfs.plan);
+      const now = cachedObjects(layout, lfs.plan);
+      lfsFigures = {
+        files: lfs.plan.inside.length,
+        objects: lfs.plan.objects,
+        bytes: lfs.plan.bytes,
+        downloaded: [...now].filter((oid) => !lfs.cached.has(oid)).length,
+        outsideSparse: lfs.plan.outside.length,
+        outsideSparseBytes: lfs.plan.outsideBytes,
+      };
+    } else {
+      assertNoLfsWithoutOptIn(layout.next);
+    }
     attempt.phase = 'transform';
     const context = {
       root: layout.next,
@@ -205,14 +266,49 @@ export function createDataSync(options: DataSyncOptions): DataSync {
       if (data.transform.some((t) => t.run)) await assertVersionContained(layout.next);
       await applyTransforms(data.transform, context, {
         scratch: layout.staging,
-        limits: resolveLimits(data.limits),
+        limits: input.budget.limits,
+        budget: input.budget,
       });
     }
     attempt.phase = 'check';
     await runChecks(data.check, context);
     attempt.phase = 'publish';
+    const manifest: VersionManifest = {
+      commit,
+      ...(input.submodules ? { submodules: input.submodules } : {}),
+      ...(lfsFigures ? { lfs: lfsFigures } : {}),
+    };
+    if (manifest.submodules || manifest.lfs) writeNextManifest(layout, manifest);
     finalizeStaging(layout, commit);
-    return reused;
+    return { reused, ...(lfsFigures ? { lfs: lfsFigures } : {}) };
+  }
+
+  /** Fetches the submodules, plans LFS and charges its bytes: what the build of `commit` needs. */
+  async function prepareBuild(attempt: Attempt, commit: string): Promise<BuildInput> {
+    const { git } = attempt;
+    const budget = createBudget(resolveLimits(data.limits));
+    let input: BuildInput = { commit, treeish: commit, budget };
+    if (data.submodules) {
+      attempt.phase = 'submodules';
+      const composed = await composeVersion(git, layout, data, commit);
+      input = { ...input, treeish: composed.treeish, submodules: composed.submodules };
+    }
+    if (data.lfs) {
+      attempt.phase = 'lfs';
+      const endpoint = lfsEndpoint(data.repo);
+      if (!endpoint) {
+        throw new SyncFailure(
+          'lfs',
+          `data.lfs needs an LFS server, but data.repo ${redactCredentials(data.repo)} is a local path`,
+          'serve the data repo over https:// (or ssh://) from a host that has Git LFS',
+        );
+      }
+      await assertLfsInstalled(git);
+      const plan = await planVersionLfs(git, input.treeish, data.sparse);
+      chargeLfs(plan, budget);
+      input.lfs = { plan, cached: cachedObjects(layout, plan), endpoint };
+    }
+    return input;
   }
 
   async function notifyAndReport(result: SyncResult, commit: string): Promise<SyncResult> {
@@ -289,18 +385,25 @@ export function createDataSync(options: DataSyncOptions): DataSync {
         return record(result, call);
       }
       let reusedFolder = false;
+      let built: BuildInput | undefined;
+      let lfsFigures: VersionLfs | undefined;
       if (decision === 'build') {
         if (data.verify) {
           attempt.phase = 'verify';
           writeAllowedSigners(layout.allowedSigners, data.verify.allowed_signers);
           await verifyCommit(git, commit, layout.allowedSigners);
         }
-        reusedFolder = await build(attempt, commit);
+        built = await prepareBuild(attempt, commit);
+        const done = await build(attempt, built);
+        reusedFolder = done.reused;
+        lfsFigures = done.lfs;
       }
       await publish(attempt, commit);
       const servedAfterMs = Math.round(performance.now() - t0);
       try {
         await prune(git);
+        // The cache keeps the served version's LFS objects only (a reused folder may need them).
+        if (built?.lfs) pruneLfsStore(layout, new Set(built.lfs.plan.inside.map((p) => p.oid)));
       } catch (error) {
         // Published already: a prune that fails (and is retried next time) does not undo that.
         logger.log('warn', 'data.prune.failed', { error: (error as Error).message });
@@ -310,6 +413,8 @@ export function createDataSync(options: DataSyncOptions): DataSync {
         servedAfterMs,
         reusedFolder,
         ...(decision === 'republish' ? { note: 'republished a kept version' } : {}),
+        ...(built?.submodules ? { submodules: built.submodules } : {}),
+        ...(lfsFigures ? { lfs: lfsFigures } : {}),
       });
       logger.log('info', 'data.published', {
         commit,
@@ -319,6 +424,10 @@ export function createDataSync(options: DataSyncOptions): DataSync {
         servedAfterMs,
         reusedFolder,
         republished: decision === 'republish',
+        ...(built?.submodules?.length
+          ? { submodules: built.submodules.map((m) => `${m.path}@${m.commit.slice(0, 12)}`) }
+          : {}),
+        ...(lfsFigures ? { lfsFiles: lfsFigures.files, lfsDownloaded: lfsFigures.downloaded } : {}),
       });
       await gcCache(git);
       return record(await notifyAndReport(result, commit), call);
@@ -421,7 +530,16 @@ export function createDataSync(options: DataSyncOptions): DataSync {
   return {
     sync: (trigger, call = {}) => serialize(() => syncOnce(trigger, call)),
     rollback: () => serialize(() => rollbackOnce()),
-    current: () => readCurrent(layout),
+    current() {
+      const served = readCurrent(layout);
+      if (!served) return undefined;
+      const manifest = readManifest(layout, served.commit);
+      return {
+        ...served,
+        ...(manifest?.submodules ? { submodules: manifest.submodules } : {}),
+        ...(manifest?.lfs ? { lfs: manifest.lfs } : {}),
+      };
+    },
     history: () => [...history],
     health(): SyncHealth {
       return {

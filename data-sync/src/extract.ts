@@ -17,7 +17,7 @@ import {
 import path from 'node:path';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
-import type { ExtractBudget } from './limits.js';
+import { lfsShare, type ExtractBudget } from './limits.js';
 import { planMember } from './member-plan.js';
 import { ArchiveError, DAMAGED_HINT, readTarStream } from './tar-stream.js';
 
@@ -163,7 +163,7 @@ export async function extractToScratch(options: ExtractOptions): Promise<Extract
     budget.members += 1;
     if (budget.members > budget.limits.maxFiles) {
       throw new ExtractFailure(
-        `the archives of this version hold more than ${budget.limits.maxFiles} members (data.limits.max_files), at member ${quoteMember(entry.path)}`,
+        `the archives of this version hold more than ${budget.limits.maxFiles} members (data.limits.max_files)${lfsShare(budget)}, at member ${quoteMember(entry.path)}`,
         'raise data.limits.max_files in the recipe if this many files are expected',
       );
     }
@@ -255,7 +255,7 @@ export async function extractToScratch(options: ExtractOptions): Promise<Extract
     budget.bytes += chunk.length;
     if (budget.bytes > budget.limits.maxBytes) {
       throw new ExtractFailure(
-        `the archives of this version expand to more than ${budget.limits.maxBytesText} (data.limits.max_bytes)${reading === undefined ? '' : `, at member ${quoteMember(reading)}`}`,
+        `the archives of this version expand to more than ${budget.limits.maxBytesText} (data.limits.max_bytes)${lfsShare(budget)}${reading === undefined ? '' : `, at member ${quoteMember(reading)}`}`,
         'raise data.limits.max_bytes in the recipe if this much data is expected',
       );
     }

@@ -3,7 +3,16 @@ import { redactSecrets } from '../../src/lib/redact.js';
 
 /** The phases of a sync, as results and logs name them. */
 export type SyncPhase =
-  'lock' | 'fetch' | 'verify' | 'checkout' | 'transform' | 'check' | 'publish' | 'rollback';
+  | 'lock'
+  | 'fetch'
+  | 'verify'
+  | 'submodules'
+  | 'lfs'
+  | 'checkout'
+  | 'transform'
+  | 'check'
+  | 'publish'
+  | 'rollback';
 
 /** An expected failure of one sync phase; the message is written for the operator. */
 export class SyncFailure extends Error {

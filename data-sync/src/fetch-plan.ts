@@ -128,3 +128,36 @@ export function planSparsePatterns(paths: readonly string[] | undefined): string
   for (const leaf of leaves.sort()) lines.push(`/${escape(leaf)}/`);
   return lines.join('\n') + '\n';
 }
+
+/** The sparse paths as cone mode reads them: no leading or trailing "/", no "." or empty ones. */
+function sparseDirs(paths: readonly string[] | undefined): string[] {
+  return (paths ?? []).map((p) => p.replace(/^\/+|\/+$/g, '')).filter((p) => p !== '' && p !== '.');
+}
+
+/**
+ * How far cone-mode sparse paths reach into the folder `dir` (e.g. where a submodule goes): "all"
+ * when it is a listed path or inside one (or there are none), "partial" when a listed path is
+ * inside it, "none" otherwise.
+ */
+export function sparseReach(
+  dir: string,
+  paths: readonly string[] | undefined,
+): 'all' | 'partial' | 'none' {
+  const dirs = sparseDirs(paths);
+  if (dirs.length === 0) return 'all';
+  if (dirs.some((d) => dir === d || dir.startsWith(`${d}/`))) return 'all';
+  if (dirs.some((d) => d.startsWith(`${dir}/`))) return 'partial';
+  return 'none';
+}
+
+/**
+ * Whether cone mode checks out the file `file` (as planSparsePatterns' patterns select): files at
+ * the top, everything under a listed path, and the files directly in a folder on the way to one.
+ */
+export function inSparseCone(file: string, paths: readonly string[] | undefined): boolean {
+  const slash = file.lastIndexOf('/');
+  if (slash < 0) return true;
+  const parent = file.slice(0, slash);
+  const reach = sparseReach(parent, paths);
+  return reach !== 'none';
+}

@@ -10,6 +10,10 @@ export interface GitOptions {
   timeoutMs?: number;
   /** Another GIT_DIR than the cache (to create the cache). */
   gitDir?: string;
+  /** Variables added for this command (e.g. GIT_PROTOCOL_FROM_USER for a submodule fetch). */
+  env?: Readonly<Record<string, string>>;
+  /** Without the recipe's credentials (`gitEnv`): for a host they were not given for. */
+  withoutCredentials?: boolean;
 }
 
 /** git with the cache as GIT_DIR. `run` returns the result; `ok` throws a SyncFailure on failure. */
@@ -31,6 +35,10 @@ const DROPPED = [
   'GIT_COMMON_DIR',
   'GIT_NAMESPACE',
   'GIT_CEILING_DIRECTORIES',
+  // git-lfs: pointers instead of content, or another storage than the cache's.
+  'GIT_LFS_SKIP_SMUDGE',
+  'GIT_LFS_SKIP_DOWNLOAD_ERRORS',
+  'GIT_LFS_SKIP_PUSH',
 ];
 
 /** A git runner for the cache at `repo`. */
@@ -43,13 +51,11 @@ export function createGit(options: {
 }): Git {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of DROPPED) delete base[name];
-  Object.assign(base, options.gitEnv ?? {}, {
-    GIT_DIR: options.repo,
-    GIT_TERMINAL_PROMPT: '0',
-    LC_ALL: 'C',
-  });
+  const own = { GIT_DIR: options.repo, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  const plain: NodeJS.ProcessEnv = { ...base, ...own };
+  Object.assign(base, options.gitEnv ?? {}, own);
   const run = (args: readonly string[], o: GitOptions = {}) => {
-    const env: NodeJS.ProcessEnv = { ...base };
+    const env: NodeJS.ProcessEnv = { ...(o.withoutCredentials ? plain : base), ...o.env };
     if (o.workTree) env.GIT_WORK_TREE = o.workTree;
     if (o.index) env.GIT_INDEX_FILE = o.index;
     if (o.gitDir) env.GIT_DIR = o.gitDir;

@@ -1,5 +1,15 @@
 // The data-sync engine's public face: what the agent and `bootstrap sync` use.
-export type { DataSync, DataSyncOptions, SyncCallOptions, SyncHealth, SyncResult } from './api.js';
+export type {
+  CurrentVersion,
+  DataSync,
+  DataSyncOptions,
+  SyncCallOptions,
+  SyncHealth,
+  SyncResult,
+  VersionLfs,
+  VersionManifest,
+  VersionSubmodule,
+} from './api.js';
 export { createDataSync } from './engine.js';
 export { dataLayout, type DataLayout } from './layout.js';
 export { startSyncSchedule, type SyncSchedule, type SyncScheduleOptions } from './schedule.js';

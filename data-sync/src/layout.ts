@@ -15,6 +15,10 @@ export interface DataLayout {
   nextIndex: string;
   /** One git index per version folder, named by its commit, so a folder can be reused cheaply. */
   indexes: string;
+  /** What each version holds besides its commit (submodule commits, LFS figures), by commit. */
+  manifests: string;
+  /** The manifest of the version being built. */
+  nextManifest: string;
   /** Folders on their way out: renamed here, then deleted. */
   trash: string;
   /** The bare fetch cache. */
@@ -39,6 +43,8 @@ export function dataLayout(dir: string): DataLayout {
     next: path.join(staging, 'next'),
     nextIndex: path.join(staging, 'next.index'),
     indexes: path.join(root, 'indexes'),
+    manifests: path.join(root, 'manifests'),
+    nextManifest: path.join(staging, 'next.json'),
     trash: path.join(root, 'trash'),
     repo: path.join(root, 'repo.git'),
     journal: path.join(root, 'journal.json'),
@@ -56,6 +62,11 @@ export function versionDir(layout: DataLayout, commit: string): string {
 /** The git index that describes the folder of `commit`. */
 export function indexFile(layout: DataLayout, commit: string): string {
   return path.join(layout.indexes, `${commit}.index`);
+}
+
+/** The manifest of the version of `commit` (written only when it has submodules or LFS files). */
+export function manifestFile(layout: DataLayout, commit: string): string {
+  return path.join(layout.manifests, `${commit}.json`);
 }
 
 /** The symlink target written into `current` (relative, so the state root can move). */

@@ -16,6 +16,7 @@ import {
 import { gitFailure, type Git } from './git.js';
 import type { DataLayout } from './layout.js';
 import { describeExit } from './exec.js';
+import { lfsEndpoint, planLfsConfig, planLfsOffConfig } from './lfs-plan.js';
 
 const FETCH_HINT =
   'check data.repo and data.ref, that the git host is reachable from this machine, and the credentials (data.auth)';
@@ -39,7 +40,11 @@ export async function configureRepo(git: Git, layout: DataLayout, data: DataConf
     const eq = line.indexOf('=');
     if (eq > 0) have.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
   }
-  for (const [key, value] of planRepoConfig(data)) {
+  const endpoint = data.lfs ? lfsEndpoint(data.repo) : undefined;
+  for (const [key, value] of [
+    ...planRepoConfig(data),
+    ...(endpoint ? planLfsConfig(endpoint) : planLfsOffConfig()),
+  ]) {
     if (have.get(key.toLowerCase()) !== value) await git.ok('fetch', ['config', key, value]);
   }
   if (!data.filter && have.has('remote.origin.partialclonefilter')) {

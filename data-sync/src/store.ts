@@ -6,16 +6,26 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   renameSync,
   rmSync,
   symlinkSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { currentTarget, indexFile, isCommitId, versionDir, type DataLayout } from './layout.js';
+import type { VersionManifest } from './api.js';
+import {
+  currentTarget,
+  indexFile,
+  isCommitId,
+  manifestFile,
+  versionDir,
+  type DataLayout,
+} from './layout.js';
 
 /** The commit `current` points at, if it points at an existing version folder. */
 export function readCurrent(layout: DataLayout): { commit: string; dir: string } | undefined {
@@ -76,7 +86,27 @@ export function finalizeStaging(layout: DataLayout, commit: string): void {
   // Index first: a crash between the two renames leaves a folder without index (rebuilt in full
   // next time) and an orphan index (removed by recovery), never a wrong index.
   if (existsSync(layout.nextIndex)) renameSync(layout.nextIndex, indexFile(layout, commit));
+  // The manifest before the folder too: a version is never without the manifest it was built with.
+  if (existsSync(layout.nextManifest)) {
+    mkdirSync(layout.manifests, { recursive: true });
+    renameSync(layout.nextManifest, manifestFile(layout, commit));
+  } else unlinkQuietly(manifestFile(layout, commit));
   renameSync(layout.next, versionDir(layout, commit));
+}
+
+/** What the version of `commit` holds besides its files, when it was recorded. */
+export function readManifest(layout: DataLayout, commit: string): VersionManifest | undefined {
+  try {
+    return JSON.parse(readFileSync(manifestFile(layout, commit), 'utf8')) as VersionManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records what the version being built holds besides its files (moved along at finalize). */
+export function writeNextManifest(layout: DataLayout, manifest: VersionManifest): void {
+  mkdirSync(layout.staging, { recursive: true });
+  writeFileSync(layout.nextManifest, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 /** Moves an idle version folder (and its index) to staging/, where the next version is built. */
@@ -85,6 +115,7 @@ export function recycleVersion(layout: DataLayout, commit: string): void {
   const index = indexFile(layout, commit);
   if (existsSync(index)) renameSync(index, layout.nextIndex);
   else unlinkQuietly(layout.nextIndex);
+  unlinkQuietly(manifestFile(layout, commit));
   renameSync(versionDir(layout, commit), layout.next);
 }
 
@@ -92,6 +123,7 @@ export function recycleVersion(layout: DataLayout, commit: string): void {
 export function trashVersion(layout: DataLayout, commit: string): void {
   mkdirSync(layout.trash, { recursive: true });
   unlinkQuietly(indexFile(layout, commit));
+  unlinkQuietly(manifestFile(layout, commit));
   renameSync(
     versionDir(layout, commit),
     path.join(layout.trash, `${commit}-${randomBytes(4).toString('hex')}`),
@@ -135,13 +167,18 @@ export function recoverLeftovers(layout: DataLayout): string[] {
     if (/^repo\.git\.tmp-/.test(name)) remove(path.join(layout.dir, name));
   }
   for (const name of safeReaddir(layout.staging)) {
-    if (name !== 'next' && name !== 'next.index') remove(path.join(layout.staging, name));
+    if (name !== 'next' && name !== 'next.index' && name !== 'next.json')
+      remove(path.join(layout.staging, name));
   }
   if (existsSync(layout.nextIndex) && !isDir(layout.next)) remove(layout.nextIndex);
   const versions = new Set(listVersions(layout));
   for (const name of safeReaddir(layout.indexes)) {
     const commit = name.replace(/\.index$/, '');
     if (!name.endsWith('.index') || !versions.has(commit)) remove(path.join(layout.indexes, name));
+  }
+  for (const name of safeReaddir(layout.manifests)) {
+    if (!versions.has(name.replace(/\.json$/, '')) || !name.endsWith('.json'))
+      remove(path.join(layout.manifests, name));
   }
   if (existsSync(layout.repo)) {
     if (!existsSync(path.join(layout.repo, 'HEAD')) || !isDir(path.join(layout.repo, 'objects'))) {
@@ -158,9 +195,15 @@ export function recoverLeftovers(layout: DataLayout): string[] {
         const file = path.join(layout.repo, name);
         if (existsSync(file)) remove(file);
       }
-      const refs = path.join(layout.repo, 'refs', 'gitstrap');
-      for (const name of safeReaddir(refs))
-        if (name.endsWith('.lock')) remove(path.join(refs, name));
+      // refs/gitstrap/fetched and refs/gitstrap/modules/* (data.submodules), at any depth.
+      const dropLocks = (dir: string, depth: number): void => {
+        for (const name of safeReaddir(dir)) {
+          const full = path.join(dir, name);
+          if (name.endsWith('.lock')) remove(full);
+          else if (depth < 4 && isDir(full)) dropLocks(full, depth + 1);
+        }
+      };
+      dropLocks(path.join(layout.repo, 'refs', 'gitstrap'), 0);
     }
   }
   return removed;

@@ -19,6 +19,8 @@ export interface TransformOptions {
   /** A folder on the version's file system, outside the version, for extraction folders. */
   scratch: string;
   limits: ExtractLimits;
+  /** The version's budget when something (Git LFS files) already took part of it. */
+  budget?: ExtractBudget;
 }
 
 /** A one-line name for a transform in messages: "transform 2 (extract data.tar.gz)". */
@@ -156,7 +158,7 @@ export async function applyTransforms(
   ctx: VersionContext,
   options: TransformOptions,
 ): Promise<void> {
-  const budget = createBudget(options.limits);
+  const budget = options.budget ?? createBudget(options.limits);
   for (const [index, t] of transforms.entries()) {
     await applyOne(t, index, ctx, budget, options.scratch);
   }

@@ -32,6 +32,7 @@ import {
 import { fillArgv, type Placeholders } from '../lib/placeholders.js';
 import { runInstallSteps, stepEnv } from './run-steps.js';
 import { checkoutService, pruneCheckouts } from './service-checkout.js';
+import type { ServiceSubmodule } from './service-submodules.js';
 import { loadServiceModule } from './service-module.js';
 import { buildStatus } from './status.js';
 import {
@@ -135,6 +136,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     service: ServiceState;
     commit?: string;
     checkout?: string;
+    submodules?: ServiceSubmodule[];
     port?: number;
     supervisor?: Supervisor;
     probe?: HealthProbe;
@@ -166,16 +168,20 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     const stalled = state.service === 'running' && state.supervisor?.pid() === undefined;
     const engine = state.engine?.sync;
     const nextSync = state.schedule?.nextRun();
+    const served = engine?.current();
     return buildStatus(recipe, {
       startedAt,
       ...(expiresAt ? { expiresAt } : {}),
       service: {
         state: stalled && state.supervisor ? 'restarting' : state.service,
         ...(state.commit ? { commit: state.commit } : {}),
+        ...(state.submodules ? { submodules: state.submodules } : {}),
       },
       data: {
         history: engine?.history() ?? [],
-        ...(engine?.current() ? { commit: engine.current()!.commit } : {}),
+        ...(served ? { commit: served.commit } : {}),
+        ...(served?.submodules ? { submodules: served.submodules } : {}),
+        ...(served?.lfs ? { lfs: served.lfs } : {}),
         ...(nextSync ? { nextSync } : {}),
       },
       ...(typeof VERSION === 'string' ? { version: VERSION } : {}),
@@ -251,6 +257,9 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         env,
         gitEnv,
         signal,
+        ...(recipe.service.submodules ? { submodules: recipe.service.submodules } : {}),
+        ...(recipe.service.submodule_urls ? { submoduleUrls: recipe.service.submodule_urls } : {}),
+        ...(recipe.service.lfs ? { lfs: true } : {}),
       });
     };
     const firstData = async (serviceDir: string) => {
@@ -305,6 +314,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     }
     state.commit = checkout.commit;
     state.checkout = checkout.dir;
+    if (checkout.submodules) state.submodules = checkout.submodules;
     if (recipe.data) {
       await createDataMount(checkout.dir, recipe.data.mount, layout.dataCurrent, logger);
     }

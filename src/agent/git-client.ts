@@ -10,6 +10,8 @@ const ALLOWED_GIT_ENV = [
   'GIT_CONFIG_KEY_0',
   'GIT_CONFIG_VALUE_0',
   'GIT_CONFIG_NOSYSTEM',
+  // Submodule fetches: git's own rule for URLs no user typed (protocol.file.allow=user refuses file://).
+  'GIT_PROTOCOL_FROM_USER',
 ] as const;
 
 const GUARDED = /^(GIT_|EDITOR$|VISUAL$|PAGER$|PREFIX$|SSH_ASKPASS$)/;

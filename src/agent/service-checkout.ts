@@ -10,6 +10,14 @@ import type { Logger } from '../lib/log.js';
 import { suggest } from '../lib/suggest.js';
 import { createGit, gitFailureReason, isUnreachable } from './git-client.js';
 import type { Layout } from './layout.js';
+import type { SubmoduleSelection } from '../../data-sync/src/submodule-plan.js';
+import {
+  checkoutSubmodules,
+  pullLfs,
+  readSubmoduleRecord,
+  writeSubmoduleRecord,
+  type ServiceSubmodule,
+} from './service-submodules.js';
 
 /** What to check out and how to reach it. */
 export interface ServiceCheckoutOptions {
@@ -20,6 +28,11 @@ export interface ServiceCheckoutOptions {
   env?: NodeJS.ProcessEnv;
   gitEnv?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** service.submodules and service.submodule_urls: which submodules to place, from where. */
+  submodules?: SubmoduleSelection;
+  submoduleUrls?: readonly string[];
+  /** service.lfs: download the Git LFS files of the commit. */
+  lfs?: boolean;
 }
 
 /** A checked-out service commit. */
@@ -28,6 +41,8 @@ export interface ServiceCheckout {
   dir: string;
   /** Whether this run cloned it (false: an earlier run's checkout was reused). */
   cloned: boolean;
+  /** The submodules placed in it (service.submodules), when there are any. */
+  submodules?: ServiceSubmodule[];
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -207,6 +222,7 @@ export async function checkoutService(options: ServiceCheckoutOptions): Promise<
     if (existsSync(temp)) {
       if (existsSync(layout.checkout(commit))) await rm(temp, { recursive: true, force: true });
       else {
+        await completeCheckout(temp, options);
         await rename(temp, layout.checkout(commit));
         cloned = true;
       }
@@ -216,8 +232,40 @@ export async function checkoutService(options: ServiceCheckoutOptions): Promise<
     throw error;
   }
   await swapSymlink(layout.serviceCurrent, commit);
-  logger.log('info', 'service.checkout', { commit, cloned, dir: layout.checkout(commit) });
-  return { commit, dir: layout.checkout(commit), cloned };
+  const submodules = readSubmoduleRecord(layout.checkout(commit));
+  logger.log('info', 'service.checkout', {
+    commit,
+    cloned,
+    dir: layout.checkout(commit),
+    ...(submodules.length
+      ? { submodules: submodules.map((m) => `${m.path}@${m.commit.slice(0, 12)}`) }
+      : {}),
+  });
+  return {
+    commit,
+    dir: layout.checkout(commit),
+    cloned,
+    ...(submodules.length ? { submodules } : {}),
+  };
+}
+
+/** Places the submodules and LFS files a recipe asks for in a fresh checkout (before it is renamed into place). */
+async function completeCheckout(dir: string, options: ServiceCheckoutOptions): Promise<void> {
+  const common = {
+    repo: options.repo,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  if (options.submodules) {
+    const placed = await checkoutSubmodules(dir, {
+      ...common,
+      selection: options.submodules,
+      allowed: options.submoduleUrls ?? [],
+    });
+    writeSubmoduleRecord(dir, placed);
+  }
+  if (options.lfs) await pullLfs(dir, common);
 }
 
 /**

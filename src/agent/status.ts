@@ -1,14 +1,20 @@
 // What the status page and /_gitstrap/status.json show, built from a snapshot of the agent. Pure.
-import type { SyncResult } from '../../data-sync/src/api.js';
+import type { SyncResult, VersionLfs } from '../../data-sync/src/api.js';
 import type { Recipe } from '../recipe/schema.js';
-import type { StatusData } from '../serve/types.js';
+import type { StatusData, SubmoduleStatus } from '../serve/types.js';
 
 /** The agent's moving parts at one moment. */
 export interface AgentSnapshot {
   startedAt: Date;
   expiresAt?: Date;
-  service: { commit?: string; state: string };
-  data?: { commit?: string; history: SyncResult[]; nextSync?: Date };
+  service: { commit?: string; state: string; submodules?: SubmoduleStatus[] };
+  data?: {
+    commit?: string;
+    history: SyncResult[];
+    nextSync?: Date;
+    submodules?: SubmoduleStatus[];
+    lfs?: VersionLfs;
+  };
   version?: string;
 }
 
@@ -26,6 +32,7 @@ export function buildStatus(recipe: Recipe, snapshot: AgentSnapshot): StatusData
       ref: recipe.service.ref,
       state: service.state,
       ...(service.commit ? { commit: service.commit } : {}),
+      ...(service.submodules?.length ? { submodules: service.submodules } : {}),
     },
     ...(recipe.data
       ? {
@@ -35,6 +42,8 @@ export function buildStatus(recipe: Recipe, snapshot: AgentSnapshot): StatusData
             mount: recipe.data.mount,
             history: data?.history ?? [],
             ...(data?.commit ? { commit: data.commit } : {}),
+            ...(data?.submodules?.length ? { submodules: data.submodules } : {}),
+            ...(data?.lfs ? { lfs: data.lfs } : {}),
             ...(data?.nextSync ? { nextSync: data.nextSync.toISOString() } : {}),
           },
         }

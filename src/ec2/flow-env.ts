@@ -1,7 +1,7 @@
 // What the EC2 flows get from the outside world: the AWS calls, what the cloud offers, a clock, an
 // abortable sleep, an HTTP client for health checks, a progress line writer and the Ctrl-C signal.
 // Tests pass their own.
-import type { AwsApi } from './api.js';
+import type { AwsApi } from './aws-client.js';
 import type { CloudProfile } from './cloud.js';
 
 /** How long the flows wait, and how often they look. */

@@ -16,7 +16,7 @@ import {
   rewriteCmdline,
   textOutsideCmdline,
 } from './libvirt-xml.js';
-import { findBootParams } from './user-data.js';
+import { findBootParams } from './find-bootparams.js';
 
 /** The one event the hook acts on. */
 export const PRE_BOOT_EVENT = 'euca-nc-pre-boot';

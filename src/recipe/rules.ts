@@ -211,6 +211,41 @@ const registryNeedsNpmSource: Rule = (r) => {
   ];
 };
 
+const submoduleUrlsNeedSubmodules: Rule = (r) =>
+  (['service', 'data'] as const).flatMap((part) => {
+    const repo = r[part];
+    if (!repo?.submodule_urls || repo.submodules) return [];
+    return [
+      {
+        path: [part, 'submodule_urls'],
+        message: `${part}.submodule_urls applies only when ${part}.submodules fetches submodules`,
+        hint: `set ${part}.submodules: true (or a list of paths), or remove ${part}.submodule_urls`,
+      },
+    ];
+  });
+
+const dataSubmodulesInsideSparse: Rule = (r) => {
+  const { submodules, sparse } = r.data ?? {};
+  if (!Array.isArray(submodules) || !sparse?.length) return [];
+  const trim = (p: string) => p.replace(/^\/+|\/+$/g, '');
+  const dirs = sparse.map(trim);
+  return submodules.flatMap((p, i) => {
+    const sub = trim(p);
+    const reached = dirs.some(
+      (d) => sub === d || sub.startsWith(`${d}/`) || d.startsWith(`${sub}/`),
+    );
+    return reached
+      ? []
+      : [
+          {
+            path: ['data', 'submodules', i],
+            message: `submodule path ${p} is outside data.sparse (${sparse.join(', ')}): it would never be checked out`,
+            hint: 'add it to data.sparse, or remove it from data.submodules',
+          },
+        ];
+  });
+};
+
 /** Every cross-field rule, in the order their problems are reported. */
 export const rules: readonly Rule[] = [
   installStepsHaveOneAction,
@@ -225,6 +260,8 @@ export const rules: readonly Rule[] = [
   authIsOneKind,
   noCredentialsInValues,
   registryNeedsNpmSource,
+  submoduleUrlsNeedSubmodules,
+  dataSubmodulesInsideSparse,
 ];
 
 /** Runs every rule over a schema-valid recipe. */

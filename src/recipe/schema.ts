@@ -130,6 +130,35 @@ export const repoAuth = z
   );
 
 // ---------------------------------------------------------------------------------------------
+// Submodules and Git LFS, for the service and the data repo alike.
+
+/** Which submodules to fetch: every one the commit pins, or those at (or under) these paths. */
+export const submodules = z
+  .union([z.boolean(), z.array(relativePath).min(1)])
+  .optional()
+  .describe(
+    "Fetch the submodules the commit pins, at those commits (shallow where the host allows), recursively: true for all, or a list of paths (a submodule at or under a listed path, and the submodules inside it). Relative URLs are resolved against the repo's URL; only URLs on the repo's own host (or under submodule_urls) are fetched, never local paths or file://. The repo's credentials go only to its own scheme, host and port.",
+  );
+
+/** A URL prefix submodules may be fetched from besides the repo's own host. */
+export const submoduleUrlPrefix = z
+  .string()
+  .refine((v) => !CONTROL.test(v) && !/\s/.test(v), {
+    error: 'must not contain spaces or control characters',
+  })
+  .refine((v) => /^(https?|git|ssh):\/\/[^/\s]+/.test(v) || /^[\w.-]+@[\w.-]+:/.test(v), {
+    error: 'expected a URL prefix with a scheme and host (https://, ssh://, git://, git@host:)',
+  })
+  .describe('A URL prefix, e.g. https://gitlab.com/acme/ (a URL equal to it, or under it).');
+
+export const submoduleUrls = z
+  .array(submoduleUrlPrefix)
+  .optional()
+  .describe(
+    "With submodules: URL prefixes on other hosts than the repo's that submodules may be fetched from (no credentials are sent there).",
+  );
+
+// ---------------------------------------------------------------------------------------------
 // Service
 
 export const osPackages = z.union([
@@ -201,6 +230,14 @@ export const service = z
       ),
     env: envMap.optional().describe('Environment for install steps and the start command.'),
     auth: repoAuth.optional(),
+    submodules,
+    submodule_urls: submoduleUrls,
+    lfs: z
+      .boolean()
+      .optional()
+      .describe(
+        'The service repo keeps files in Git LFS: fetch them for the checked-out commit (git-lfs; first boot installs it).',
+      ),
   })
   .describe('The service repo: the code.');
 
@@ -276,18 +313,18 @@ export const dataLimits = z
       .regex(/^\d+(b|kb|mb|gb)$/, { error: 'expected a size such as 512mb or 2gb' })
       .default('256mb')
       .describe(
-        'The most bytes the archives of one version may expand to (their uncompressed tar streams, added up over every extract); a gzip bomb stops here.',
+        'The most bytes the archives of one version may expand to (their uncompressed tar streams, added up over every extract), Git LFS files included (data.lfs); a gzip bomb stops here.',
       ),
     max_files: z
       .int()
       .min(1)
       .default(100_000)
       .describe(
-        'The most members (files, folders and links) the archives of one version may hold, added up over every extract.',
+        'The most members (files, folders and links) the archives of one version may hold, added up over every extract, Git LFS files included (data.lfs).',
       ),
   })
   .describe(
-    'Limits on what extract transforms write for one version; a version over a limit is not published. Without this key the defaults apply.',
+    'Limits on what extract transforms and Git LFS write for one version; a version over a limit is not published. Without this key the defaults apply.',
   );
 
 export const data = z
@@ -368,8 +405,44 @@ export const data = z
       .optional()
       .describe('Enable the push webhook (GitHub-style X-Hub-Signature-256).'),
     auth: repoAuth.optional(),
+    submodules,
+    submodule_urls: submoduleUrls,
+    lfs: z
+      .boolean()
+      .optional()
+      .describe(
+        'The data repo keeps files in Git LFS: fetch their objects for the commit being published and only inside data.sparse, from the LFS endpoint of data.repo (git-lfs; first boot installs it). They count against data.limits; a version whose objects cannot all be fetched is not published.',
+      ),
   })
   .describe('The data repo: the content the service shows.');
+
+/** The publisher's side of the data repo: what `bootstrap publish` pushes, and how much it keeps. */
+export const publish = z
+  .strictObject({
+    repo: repoUrl
+      .optional()
+      .describe(
+        "Where `bootstrap publish` pushes (default: data.repo), e.g. an ssh:// URL with write access while the instances read data.repo over https. Credentials are the publishing machine's own (ssh agent, git credential helper).",
+      ),
+    keep_history: z
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(0)
+      .describe(
+        'The most commits `bootstrap publish` leaves on data.ref. A publish past it re-creates the newest ones (same trees, messages, authors and dates) on a new root and force-pushes them with a lease, so the repo stops growing; agents fetching the old tip then get the new one. 0 keeps every commit.',
+      ),
+    schedule: z
+      .string()
+      .optional()
+      .describe(
+        'A cron expression for `bootstrap publish` without --once: publish now, then on this schedule in the foreground (a systemd service). From cron or a systemd timer, run it with --once instead.',
+      ),
+  })
+  .optional()
+  .describe(
+    "The publisher's side: `bootstrap publish --from DIR` commits DIR to data.repo packed as data.transform expects it, and pushes it.",
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Serving, the agent on the instance, launching, installer mode
@@ -448,9 +521,13 @@ export const launch = z
     os: z.enum(['debian-12', 'ubuntu-24.04', 'al2023']).default('debian-12'),
     image: z
       .string()
-      .regex(/^ami-[0-9a-f]+$/)
+      .regex(/^[ae]mi-[0-9a-fA-F]{8,17}$/, {
+        error: 'expected an image id such as ami-0123456789abcdef0 (or emi-… on Eucalyptus)',
+      })
       .optional()
-      .describe('An explicit AMI; overrides os.'),
+      .describe(
+        'An explicit image: an AMI (ami-…), or an EMI (emi-…) on Eucalyptus; overrides os.',
+      ),
     key_name: z.string().optional(),
     subnet: z.string().optional(),
     instance_profile: z
@@ -493,6 +570,7 @@ export const recipeSchema = z
       .describe('One line on what the service is, shown on the status page.'),
     service,
     data: data.optional(),
+    publish,
     serve,
     ttl: duration
       .optional()

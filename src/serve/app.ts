@@ -5,7 +5,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../lib/log.js';
 import { ServeError, treeOf, type FileKind } from './fast-path.js';
-import { listFolder, renderListing } from './listing.js';
+import { listFolder, renderListing } from './directory-listing.js';
 import { requestInfoOf } from './request-info.js';
 import { resolveInside } from './resolve-file.js';
 import { sendHtml, sendRedirect, sendText, statusLine } from './responses.js';

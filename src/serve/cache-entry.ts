@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { isCompressible } from './mime.js';
+import { isCompressible } from './content-types.js';
 import type { Encoding } from './negotiate.js';
 
 /** One representation of a cached file: body, ETag and the header arrays for 200 and 304. */

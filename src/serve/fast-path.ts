@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { buildEntry, pickVariant, type CacheEntry } from './cache-entry.js';
 import type { Logger } from '../lib/log.js';
 import type { Generation } from './generation.js';
-import { contentTypeOf } from './mime.js';
+import { contentTypeOf } from './content-types.js';
 import { acceptedEncodings, matchesEtag } from './negotiate.js';
 import { isUnder, segmentsOf } from './request-path.js';
 import { resolveInside } from './resolve-file.js';

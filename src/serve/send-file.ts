@@ -2,7 +2,7 @@
 // byte ranges, read from disk as it is sent.
 import { createReadStream, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { contentTypeOf } from './mime.js';
+import { contentTypeOf } from './content-types.js';
 import { matchesEtag } from './negotiate.js';
 import { sendText } from './responses.js';
 

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { contentHash, etagOf, MIN_COMPRESS_BYTES } from './cache-entry.js';
-import { isCompressible } from './mime.js';
+import { isCompressible } from './content-types.js';
 import { acceptedEncodings, matchesEtag, type Encoding } from './negotiate.js';
 
 const gzip = promisify(zlib.gzip);

@@ -20,7 +20,7 @@ import {
 } from './security-headers.js';
 import { sendUncached } from './send-uncached.js';
 import { SiteRenderer } from './site.js';
-import { parseSize } from './size.js';
+import { parseSize } from '../lib/size.js';
 import type { AgentServer, AgentServerOptions } from './types.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;

@@ -1,7 +1,7 @@
 // The agent's status page (GET /_gitstrap/) and status.json: a pure view model built from the
 // agent's status and health, and a handlebars template with inline CSS (no external assets).
 import Handlebars from 'handlebars';
-import type { SyncResult } from '../../data-sync/src/api.js';
+import type { SyncResult, VersionLfs } from '../../data-sync/src/api.js';
 import { formatDuration } from '../lib/duration.js';
 import { redactDeep, redactSecrets } from '../lib/redact.js';
 import type { HealthReport, StatusData } from './types.js';
@@ -19,6 +19,13 @@ export interface SyncRow {
   hint?: string;
 }
 
+/** A submodule as the page shows it. */
+export interface SubmoduleRow {
+  path: string;
+  commit: string;
+  url: string;
+}
+
 /** Everything the status page template shows, already formatted. */
 export interface StatusView {
   name: string;
@@ -26,12 +33,21 @@ export interface StatusView {
   runtime: string;
   healthy: boolean;
   reasons: string[];
-  service: { repo: string; ref: string; commit: string; state?: string };
+  service: {
+    repo: string;
+    ref: string;
+    commit: string;
+    state?: string;
+    submodules?: SubmoduleRow[];
+  };
   data?: {
     repo: string;
     ref: string;
     mount: string;
     commit: string;
+    submodules?: SubmoduleRow[];
+    /** One line on the version's Git LFS files: "3 files (2 objects, 1.5 MB); 1 downloaded ...". */
+    lfs?: string;
     lastSync?: SyncRow;
     nextSync?: { at: string; in: string };
     history: SyncRow[];
@@ -73,6 +89,9 @@ function describeView(status: StatusData, health: HealthReport, now: Date): Stat
       ref: status.service.ref,
       commit: status.service.commit ?? 'not cloned yet',
       ...(status.service.state ? { state: status.service.state } : {}),
+      ...(status.service.submodules?.length
+        ? { submodules: status.service.submodules.map(describeSubmodule) }
+        : {}),
     },
     startedAt: status.startedAt,
     uptime: formatDuration(Math.max(0, t - Date.parse(status.startedAt))),
@@ -88,6 +107,10 @@ function describeView(status: StatusData, health: HealthReport, now: Date): Stat
       mount: status.data.mount,
       commit: status.data.commit ?? 'no version yet',
       history,
+      ...(status.data.submodules?.length
+        ? { submodules: status.data.submodules.map(describeSubmodule) }
+        : {}),
+      ...(status.data.lfs ? { lfs: describeLfs(status.data.lfs) } : {}),
     };
     if (history[0]) view.data.lastSync = history[0];
     if (status.data.nextSync) {
@@ -114,6 +137,37 @@ export function renderStatusPage(view: StatusView): string {
 /** A repository URL without credentials in it ("https://tok@host/x" → "https://***@host/x"). */
 export function redactUrl(url: string): string {
   return redactSecrets(url);
+}
+
+function describeSubmodule(m: { path: string; commit: string; url: string }): SubmoduleRow {
+  return { path: m.path, commit: m.commit.slice(0, 12), url: redactUrl(m.url) };
+}
+
+/** Bytes for people: 512 B, 1.5 KB, 12.0 MB, 2.1 GB. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The Git LFS line of the data section. */
+function describeLfs(lfs: VersionLfs): string {
+  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const parts = [
+    `${plural(lfs.files, 'file')} (${plural(lfs.objects, 'object')}, ${formatBytes(lfs.bytes)})`,
+    `${lfs.downloaded} downloaded for this version`,
+  ];
+  if (lfs.outsideSparse > 0) {
+    parts.push(
+      `${plural(lfs.outsideSparse, 'file')} (${formatBytes(lfs.outsideSparseBytes)}) outside data.sparse, never downloaded`,
+    );
+  }
+  return parts.join('; ');
 }
 
 function describeSync(r: SyncResult, now: number): SyncRow {
@@ -182,6 +236,7 @@ const template = hb.compile(`<!doctype html>
     <dt>Ref</dt><dd><code>{{service.ref}}</code></dd>
     <dt>Commit</dt><dd><code>{{service.commit}}</code></dd>
     {{#if service.state}}<dt>State</dt><dd>{{service.state}}</dd>{{/if}}
+    {{#if service.submodules}}<dt>Submodules</dt><dd>{{#each service.submodules}}<code>{{path}}</code> at <code>{{commit}}</code> <span class="muted">{{url}}</span><br>{{/each}}</dd>{{/if}}
     <dt>Up for</dt><dd title="{{startedAt}}">{{uptime}}</dd>
     {{#if ttl}}<dt>Time left</dt><dd title="{{ttl.endsAt}}">{{ttl.left}} <span class="muted">(ends {{ttl.endsAt}})</span></dd>{{/if}}
   </dl></section>
@@ -192,6 +247,8 @@ const template = hb.compile(`<!doctype html>
     <dt>Repository</dt><dd><code>{{data.repo}}</code></dd>
     <dt>Ref</dt><dd><code>{{data.ref}}</code></dd>
     <dt>Commit</dt><dd><code>{{data.commit}}</code></dd>
+    {{#if data.submodules}}<dt>Submodules</dt><dd>{{#each data.submodules}}<code>{{path}}</code> at <code>{{commit}}</code> <span class="muted">{{url}}</span><br>{{/each}}</dd>{{/if}}
+    {{#if data.lfs}}<dt>Git LFS</dt><dd>{{data.lfs}}</dd>{{/if}}
     <dt>Mount</dt><dd><code>/{{data.mount}}/</code></dd>
     <dt>Last sync</dt><dd>{{#if data.lastSync}}<span class="{{#if data.lastSync.good}}outcome-good{{else}}outcome-bad{{/if}}">{{data.lastSync.outcome}}</span> <span title="{{data.lastSync.finishedAt}}">{{data.lastSync.ago}}</span>{{else}}<span class="muted">none yet</span>{{/if}}</dd>
     <dt>Next sync</dt><dd>{{#if data.nextSync}}<span title="{{data.nextSync.at}}">in {{data.nextSync.in}}</span>{{else}}<span class="muted">on webhook or by hand</span>{{/if}}</dd>

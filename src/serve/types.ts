@@ -3,11 +3,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Application, Router } from 'express';
 import type { HelmetOptions } from 'helmet';
-import type { SyncResult } from '../../data-sync/src/api.js';
+import type { SyncResult, VersionLfs } from '../../data-sync/src/api.js';
 import type { Logger } from '../lib/log.js';
 import type { Recipe } from '../recipe/schema.js';
 
 export type Runtime = Recipe['service']['runtime'];
+
+/** A submodule of a checkout or data version: its place, pinned commit and URL. */
+export interface SubmoduleStatus {
+  path: string;
+  commit: string;
+  url: string;
+}
 
 /** What the status page and status.json show. Commits are full SHAs; times are ISO strings. */
 export interface StatusData {
@@ -18,12 +25,18 @@ export interface StatusData {
     commit?: string;
     /** What the agent is doing with the service: "installing", "running", "restarting", ... */
     state?: string;
+    /** The submodules of the checkout served (service.submodules). */
+    submodules?: SubmoduleStatus[];
   };
   data?: {
     repo: string;
     ref: string;
     mount: string;
     commit?: string;
+    /** The submodules of the data version served (data.submodules). */
+    submodules?: SubmoduleStatus[];
+    /** The Git LFS figures of the data version served (data.lfs). */
+    lfs?: VersionLfs;
     /** When the next scheduled sync runs, if there is a schedule. */
     nextSync?: string;
     /** Recent sync results, newest first (the first is the last sync). */

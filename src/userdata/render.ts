@@ -13,9 +13,9 @@ import {
   findUncarriable,
 } from './guard.js';
 import { compactShell, compactUnit } from './compact.js';
-import { buildMultipart } from './mime.js';
+import { buildMultipart } from './multipart.js';
 import { INSTANCE_PATHS, recipePath } from './paths.js';
-import { packUserData } from './size.js';
+import { packUserData } from './ec2-limit.js';
 import { loadTemplates, type Templates } from './templates.js';
 
 export type UserDataFormat = 'cloud-config' | 'mime';
@@ -140,7 +140,12 @@ export function firstBootScript(recipe: Recipe, templates: Templates): string {
   const context = { paths: INSTANCE_PATHS };
   // The official Node.js installer is in the script only when the recipe asks for it.
   return compactShell(
-    templates.firstBoot({ ...context, official: recipe.agent.node === 'official' }),
+    templates.firstBoot({
+      ...context,
+      official: recipe.agent.node === 'official',
+      // git-lfs is installed only when the recipe keeps files in Git LFS.
+      lfs: recipe.service.lfs === true || recipe.data?.lfs === true,
+    }),
   );
 }
 

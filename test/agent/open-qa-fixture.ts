@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { git, makeRepo, startGitDaemon, type GitDaemon } from '../helpers/git.js';
+import { commitFiles, git, makeRepo, startGitDaemon, type GitDaemon } from '../helpers/git.js';
+import { startGitLfsServer, type GitLfsServer } from '../helpers/git-lfs-server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { projectRoot } from '../helpers/tools.js';
 
@@ -114,5 +115,43 @@ export async function makeOpenQaRepos(
       `service.repo=${daemon.url('open-qa')}`,
       `data.repo=${daemon.url('open-qa-frontend-data')}`,
     ],
+  };
+}
+
+/**
+ * The data repo as a Git LFS user keeps it: cache_storage_for_open_qa.tar.gz tracked in LFS (git
+ * lfs track), on a git host with an LFS API (git smart HTTP + batch API, 127.0.0.1), its objects
+ * pushed there. Returns its URL and a way to commit a new tarball (objects pushed too).
+ */
+export async function makeOpenQaLfsData(
+  t: Pick<TestContext, 'after'>,
+  dir: string,
+  records: readonly QaRecord[],
+): Promise<{
+  url: string;
+  server: GitLfsServer;
+  data: string;
+  publish: (next: readonly QaRecord[]) => string;
+}> {
+  const root = path.join(dir, 'lfs-repos');
+  const data = path.join(root, 'open-qa-frontend-data');
+  makeRepo(data, { README: 'nightly results\n' });
+  git(data, 'branch', '-m', 'main', 'master');
+  git(data, 'lfs', 'install', '--local');
+  git(data, 'lfs', 'track', 'cache_storage_for_open_qa.tar.gz');
+  commitFiles(data, { 'cache_storage_for_open_qa.tar.gz': openQaTarball(dir, records) });
+  const server = await startGitLfsServer(t, root);
+  server.storeFrom(data);
+  return {
+    url: server.url('open-qa-frontend-data'),
+    server,
+    data,
+    publish: (next) => {
+      const commit = commitFiles(data, {
+        'cache_storage_for_open_qa.tar.gz': openQaTarball(dir, next),
+      });
+      server.storeFrom(data);
+      return commit;
+    },
   };
 }

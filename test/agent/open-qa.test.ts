@@ -13,6 +13,7 @@ import { waitFor } from '../helpers/proc.js';
 import { requireTool } from '../helpers/tools.js';
 import { get, startRecipeAgent, type RunningAgent } from './harness.js';
 import {
+  makeOpenQaLfsData,
   makeOpenQaRepos,
   OPEN_QA_RECIPE,
   openQaServiceFiles,
@@ -112,6 +113,49 @@ describe('open-qa: the shipped recipe against the upstream stand-in', () => {
     assert.ok(seenAt >= 3, 'pages were read before the new version was published');
     pages.forEach((p, i) => assert.deepEqual(pageProblems(p, shown), [], `page ${i + 1}`));
     assert.deepEqual(pageProblems(pages.at(-1)!, [...shown, 'neil-new-record']), []);
+  });
+
+  test('the nightly tarball kept in Git LFS: fetched, extracted by the transform and published; an update downloads the new one', async (t) => {
+    requireTool('php', 'php-cli');
+    requireTool('git-lfs', 'git-lfs');
+    const { today } = await phpDates();
+    const records: QaRecord[] = [
+      { date: today, test: 'kyo-ui-test', uid: 1234 },
+      { date: today, test: 'vic-ebs-stress', uid: 1235, stage: 'failed' },
+    ];
+    const repos = await makeOpenQaRepos(t, openQaServiceFiles(), []);
+    const lfs = await makeOpenQaLfsData(t, repos.dir, records);
+    assert.match(
+      git(lfs.data, 'show', 'HEAD:cache_storage_for_open_qa.tar.gz'),
+      /^version https:\/\/git-lfs/,
+    );
+    const sets = [repos.sets[0]!, `data.repo=${lfs.url}`, 'data.lfs=true'];
+    const agent = await startRecipeAgent(t, repos.dir, OPEN_QA_RECIPE, sets);
+    const page = await get(`${agent.url}/`);
+    assert.deepEqual(pageProblems(page, ['kyo-ui-test', 'vic-ebs-stress']), [], page.body);
+    const status = JSON.parse((await get(`${agent.url}/_gitstrap/status.json`)).body);
+    assert.equal(status.data.lfs.files, 1);
+    assert.equal(lfs.server.downloaded().length, 1);
+
+    const commit = lfs.publish([...records, { date: today, test: 'neil-new-record', uid: 1400 }]);
+    const sync = await runCli([
+      'sync',
+      '--once',
+      '--recipe',
+      OPEN_QA_RECIPE,
+      ...sets.flatMap((s) => ['--set', s]),
+      '--root',
+      agent.root,
+    ]);
+    assert.equal(sync.code, 0, sync.stderr);
+    assert.match(sync.stdout, new RegExp(`^published ${commit.slice(0, 12)} `));
+    assert.equal(lfs.server.downloaded().length, 2, 'the new tarball, and only it');
+    await waitFor(
+      async () =>
+        (await get(`${agent.url}/`)).body.includes('neil-new-record') ? true : undefined,
+      'the new record on the dashboard',
+      15_000,
+    );
   });
 
   test('the stand-in has upstream faults: without the patch steps / is a 404 and the dashboard a half page', async (t) => {

@@ -8,6 +8,7 @@ import { expiryOf, parseExpiresAt } from '../../src/agent/expiry.js';
 import { healthReport, probeHttp } from '../../src/agent/health.js';
 import { fillArgv, fillEnv } from '../../src/lib/placeholders.js';
 import { buildStatus } from '../../src/agent/status.js';
+import { describeStatus, renderStatusPage, statusJson } from '../../src/serve/status-page.js';
 import { parseRecipe } from '../../src/recipe/load.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -112,6 +113,47 @@ describe('status', () => {
         expiresAt: '2026-01-02T00:00:00.000Z',
         agentVersion: '0.1.0',
       },
+    );
+  });
+});
+
+describe('status of submodules and Git LFS', () => {
+  test('shows the submodule commits and LFS totals of what is served, never a credential in a URL', () => {
+    const { recipe } = parseRecipe(
+      'name: qa\nservice: { repo: https://h.example/s.git, runtime: static, submodules: true }\ndata: { repo: https://h.example/d.git, mount: d, submodules: true, lfs: true, sparse: [a] }\n',
+      'r.yaml',
+    );
+    const theme = { path: 'theme', commit: 'a'.repeat(40), url: 'https://h.example/theme.git' };
+    const leaky = {
+      path: 'vendor/lib',
+      commit: 'b'.repeat(40),
+      url: 'https://robot:ghp_abcdefghijklmnopqrstuvwxyz0123456789@h.example/lib.git',
+    };
+    const lfs = {
+      files: 3,
+      objects: 2,
+      bytes: 3 * 1024 * 1024,
+      downloaded: 1,
+      outsideSparse: 4,
+      outsideSparseBytes: 2048,
+    };
+    const status = buildStatus(recipe!, {
+      startedAt: new Date('2026-01-01T00:00:00Z'),
+      service: { commit: 's'.repeat(40), state: 'running', submodules: [theme] },
+      data: { commit: 'd'.repeat(40), history: [], submodules: [theme, leaky], lfs },
+    });
+    assert.deepEqual(status.service.submodules, [theme]);
+    assert.deepEqual(status.data?.lfs, lfs);
+    const now = new Date('2026-01-01T00:01:00Z');
+    const health = { ok: true, reasons: [] };
+    const json = JSON.stringify(statusJson(status, health, now));
+    const page = renderStatusPage(describeStatus(status, health, now));
+    for (const text of [json, page]) assert.doesNotMatch(text, /ghp_abcdefghij/);
+    assert.match(json, /"url":"https:\/\/\*\*\*@h\.example\/lib\.git"/);
+    assert.match(page, /<code>vendor\/lib<\/code> at <code>bbbbbbbbbbbb<\/code>/);
+    assert.match(
+      page,
+      /<dd>3 files \(2 objects, 3\.0 MB\); 1 downloaded for this version; 4 files \(2\.0 KB\) outside data\.sparse, never downloaded<\/dd>/,
     );
   });
 });

@@ -28,7 +28,7 @@ describe('bootstrap validate (the built bin)', () => {
         '  bad.yaml:1:7: name: expected 2-40 lower-case letters, digits or dashes, starting with a letter, got "Bad Name"',
         '  bad.yaml:4:12: service.runtime: expected one of static | site | node | process, got "lambda"',
         '  bad.yaml:5:3: service.bogus: unknown key',
-        '    hint: allowed here: repo, ref, runtime, root, install, start, module, env, auth',
+        '    hint: allowed here: repo, ref, runtime, root, install, start, module, env, auth, submodules, submodule_urls, lfs',
         '',
       ].join('\n'),
     );

@@ -1,17 +1,40 @@
 // The pure planners, pinned by golden files: the questions to the git host, the fetch, the cache
 // configuration, sparse patterns, tar members, signature verification, prune and rollback plans.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  inSparseCone,
   parseLsRemote,
   planFetch,
   planRefQueries,
   planRepoConfig,
   planSparsePatterns,
+  sparseReach,
 } from '../../data-sync/src/fetch-plan.js';
+import {
+  lfsEndpoint,
+  parseLfsFiles,
+  planLfs,
+  planLfsConfig,
+  planLfsOffConfig,
+  routesThroughLfs,
+} from '../../data-sync/src/lfs-plan.js';
+import {
+  describeUrl,
+  parseGitlinks,
+  parseGitmodules,
+  planSubmoduleFetch,
+  planSubmodules,
+  resolveSubmoduleUrl,
+  sharesCredentials,
+  submoduleNameProblem,
+  submoduleRef,
+  submoduleUrlProblem,
+  type SubmoduleRefusal,
+} from '../../data-sync/src/submodule-plan.js';
 import {
   withCurrent,
   withPublish,
@@ -202,5 +225,223 @@ describe('other plans (golden)', () => {
     assert.equal(planRollback({ versions, current: D, journal: again }), C);
     // A crash after the swap, before the journal write: current is added back.
     assert.deepEqual(withCurrent({ published: [] }, A, 't').published, [{ commit: A, at: 't' }]);
+  });
+});
+
+describe('submodule plans (golden)', () => {
+  test('relative URLs resolve as git resolves them (git submodule init is the judge)', (t) => {
+    const repo = tempDir(t);
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync('git', ['update-index', '--add', '--cacheinfo', `160000,${A},s`], { cwd: repo });
+    const cases: Array<[string, string]> = [
+      ['https://example.com/org/data.git', '../theme.git'],
+      ['https://example.com/org/data.git', './sub'],
+      ['https://example.com/org/data.git/', '../theme'],
+      ['https://example.com/org/data', '../../other/theme'],
+      ['https://example.com/data', '../../theme'],
+      ['https://example.com/org/data.git', 'https://elsewhere.example/x.git'],
+      ['git@example.com:org/data.git', '../theme.git'],
+      ['git@example.com:data.git', '../theme.git'],
+      ['ssh://git@example.com:2222/org/data.git', '../../theme'],
+      ['git://127.0.0.1:9418/data', '../theme'],
+      ['git://127.0.0.1:9418/data', './../theme/'],
+    ];
+    const golden: Record<string, string | null> = {};
+    for (const [parent, url] of cases) {
+      execFileSync('git', ['config', 'remote.origin.url', parent], { cwd: repo });
+      execFileSync('git', ['config', '-f', '.gitmodules', 'submodule.s.path', 's'], { cwd: repo });
+      execFileSync('git', ['config', '-f', '.gitmodules', 'submodule.s.url', url], { cwd: repo });
+      // git submodule init records the resolved URL once: forget the last case's.
+      spawnSync('git', ['config', '--remove-section', 'submodule.s'], { cwd: repo });
+      let theirs: string | null;
+      try {
+        execFileSync('git', ['submodule', 'init', '-q'], { cwd: repo, stdio: 'pipe' });
+        theirs = execFileSync('git', ['config', 'submodule.s.url'], { cwd: repo })
+          .toString()
+          .trim();
+      } catch {
+        theirs = null;
+      }
+      const ours = resolveSubmoduleUrl(parent, url) ?? null;
+      assert.equal(ours, theirs, `${parent} + ${url}`);
+      golden[`${parent} + ${url}`] = ours;
+    }
+    assertGolden(GOLDEN, 'submodule-urls', golden);
+  });
+
+  test("which URLs may be fetched, and which get the parent's credentials", () => {
+    const parent = 'https://git.example.com/org/data.git';
+    const urls = [
+      'https://git.example.com/org/theme.git',
+      'https://GIT.example.com:443/org/theme.git',
+      'http://git.example.com/org/theme.git',
+      'git@git.example.com:org/theme.git',
+      'ssh://git@git.example.com/org/theme.git',
+      'https://git.example.com:8443/org/theme.git',
+      'https://other.example/org/theme.git',
+      'https://gitlab.example/acme/lib.git',
+      'https://gitlab.example/acmecorp/lib.git',
+      'file:///srv/git/theme.git',
+      '/srv/git/theme.git',
+      './relative/path',
+      'ext::sh -c evil',
+      'fd::3',
+      '-uhelp',
+      'https://git.example.com/org/x\ny',
+    ];
+    const table: Record<string, unknown> = {};
+    for (const url of urls) {
+      table[url] = {
+        kind: describeUrl(url),
+        problem: submoduleUrlProblem(url, parent, ['https://gitlab.example/acme']) ?? null,
+        credentials: sharesCredentials(url, parent),
+      };
+    }
+    assertGolden(GOLDEN, 'submodule-url-policy', table);
+    assert.equal(submoduleNameProblem('theme'), undefined);
+    assert.equal(submoduleNameProblem('a/..'), 'it has a ".." path component');
+    assert.equal(submoduleNameProblem('..\\x'), 'it has a ".." path component');
+    assert.equal(submoduleNameProblem('a..b'), undefined);
+    assert.equal(submoduleNameProblem(''), 'it is empty');
+  });
+
+  test('the plan: selection, sparse paths, refusals; the fetch argv', () => {
+    const gitmodules = parseGitmodules(
+      [
+        'submodule.theme.path\ntheme',
+        'submodule.theme.url\n../theme.git',
+        'submodule.vendor.lib.path\nvendor/lib',
+        'submodule.vendor.lib.url\nhttps://git.example.com/org/lib.git',
+        'submodule.docs.path\ndocs/site',
+        'submodule.docs.url\nhttps://other.example/docs.git',
+        'core.bare\nfalse',
+        '',
+      ].join('\0'),
+    );
+    const gitlinks = parseGitlinks(
+      [
+        `100644 blob ${A}\tREADME.md`,
+        `160000 commit ${B}\ttheme`,
+        `160000 commit ${C}\tvendor/lib`,
+        `160000 commit ${D}\tdocs/site`,
+        '',
+      ].join('\0'),
+    );
+    const base = {
+      gitlinks,
+      gitmodules,
+      parentUrl: 'https://git.example.com/org/data.git',
+      allowed: ['https://other.example/'],
+      prefix: '',
+      what: 'the data repo',
+      key: 'data',
+    };
+    const attempt = (input: Partial<Parameters<typeof planSubmodules>[0]>) => {
+      try {
+        return planSubmodules({ ...base, selection: true, ...input });
+      } catch (error) {
+        return { error: (error as Error).message, hint: (error as SubmoduleRefusal).hint };
+      }
+    };
+    assertGolden(GOLDEN, 'submodule-plans', {
+      gitmodules,
+      gitlinks,
+      all: attempt({}),
+      listed: attempt({ selection: ['vendor'] }),
+      sparse: attempt({ sparse: ['theme', 'vendor/lib/src'] }),
+      nested: attempt({ prefix: 'outer', selection: false }),
+      notAllowed: attempt({ allowed: [] }),
+      listedMissing: attempt({ selection: ['nope'] }),
+      noEntry: attempt({ gitmodules: gitmodules.filter((g) => g.name !== 'theme') }),
+      badName: attempt({
+        gitmodules: [{ name: '../x', path: 'theme', url: '../t' }],
+        selection: ['theme'],
+      }),
+      fetch: planSubmoduleFetch('https://git.example.com/org/theme.git', B, submoduleRef('k'), 1),
+      fetchFull: planSubmoduleFetch(
+        'https://git.example.com/org/theme.git',
+        B,
+        submoduleRef('k'),
+        0,
+      ),
+      fetchFallback: planSubmoduleFetch(
+        'https://git.example.com/org/theme.git',
+        B,
+        submoduleRef('k'),
+        1,
+        true,
+      ),
+    });
+  });
+
+  test('cone-mode reach matches what git checks out', (t) => {
+    const repo = tempDir(t);
+    execFileSync('git', ['init', '-q', repo]);
+    const files = ['top.txt', 'a/x.txt', 'a/b/y.txt', 'a/b/c/z.txt', 'a/d/w.txt', 'e/v.txt'];
+    for (const f of files) {
+      mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+      writeFileSync(path.join(repo, f), f);
+    }
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'T',
+      GIT_AUTHOR_EMAIL: 't@x',
+      GIT_COMMITTER_NAME: 'T',
+      GIT_COMMITTER_EMAIL: 't@x',
+    };
+    execFileSync('git', ['add', '-A'], { cwd: repo });
+    execFileSync('git', ['commit', '-qm', 'x'], { cwd: repo, env });
+    for (const sparse of [['a/b'], ['a/b/c', 'e'], ['a']]) {
+      execFileSync('git', ['sparse-checkout', 'set', '--cone', ...sparse], { cwd: repo });
+      const theirs = files.filter((f) => existsSync(path.join(repo, f)));
+      assert.deepEqual(
+        files.filter((f) => inSparseCone(f, sparse)),
+        theirs,
+        sparse.join(','),
+      );
+    }
+    assert.equal(sparseReach('a', ['a/b']), 'partial');
+    assert.equal(sparseReach('a/b/c', ['a/b']), 'all');
+    assert.equal(sparseReach('e', ['a/b']), 'none');
+    assert.equal(sparseReach('e', undefined), 'all');
+  });
+});
+
+describe('LFS plans (golden)', () => {
+  test('endpoints, cache configuration, pointers split by the sparse paths', () => {
+    const pointers = parseLfsFiles(
+      JSON.stringify({
+        files: [
+          { name: 'top.bin', size: 10, oid: 'a'.repeat(64), checkout: false },
+          { name: 'a/one.bin', size: 20, oid: 'b'.repeat(64) },
+          { name: 'a/b/two.bin', size: 30, oid: 'b'.repeat(64) },
+          { name: 'c/three.bin', size: 40, oid: 'c'.repeat(64) },
+        ],
+      }),
+    );
+    assertGolden(GOLDEN, 'lfs', {
+      endpoints: Object.fromEntries(
+        [
+          'https://github.com/org/data.git',
+          'https://github.com/org/data',
+          'https://github.com/org/data/',
+          'http://127.0.0.1:8080/data',
+          'git@github.com:org/data.git',
+          'ssh://git@github.com:2222/org/data.git',
+          'git://127.0.0.1:9418/data',
+          '/srv/git/data',
+          'file:///srv/git/data',
+        ].map((u) => [u, lfsEndpoint(u) ?? null]),
+      ),
+      config: planLfsConfig('https://github.com/org/data.git/info/lfs'),
+      off: planLfsOffConfig(),
+      all: planLfs(pointers),
+      sparseA: planLfs(pointers, ['a']),
+      sparseAB: planLfs(pointers, ['a/b']),
+    });
+    assert.equal(parseLfsFiles('').length, 0);
+    assert.throws(() => parseLfsFiles('{"files":[{"name":"x","oid":"../../etc","size":1}]}'));
+    assert.equal(routesThroughLfs('*.bin filter=lfs diff=lfs merge=lfs -text\n'), true);
+    assert.equal(routesThroughLfs('# *.bin filter=lfs\n*.txt text\n'), false);
   });
 });

@@ -332,7 +332,7 @@ describe('the launcher commands stay light', () => {
     assert.ok(seen.size > 6);
     // The check itself can fail: the engine does import the SDK.
     assert.throws(
-      () => reach(path.join(projectRoot, 'src/ec2/engine.ts'), []),
+      () => reach(path.join(projectRoot, 'src/ec2/aws-session.ts'), []),
       /imports @aws-sdk\//,
     );
   });

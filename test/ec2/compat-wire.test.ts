@@ -9,7 +9,7 @@ import { CloudProfile, type Endpoints } from '../../src/ec2/cloud.js';
 import { runDown } from '../../src/ec2/down.js';
 import { takeInventory } from '../../src/ec2/inventory.js';
 import { runLaunch, type LaunchOptions } from '../../src/ec2/launch.js';
-import { summarizeDeployment } from '../../src/ec2/listing.js';
+import { summarizeDeployment } from '../../src/ec2/deployment-table.js';
 import { IMDS_WARNING } from '../../src/ec2/older-api.js';
 import { planLaunch, type LaunchFlags } from '../../src/ec2/plan.js';
 import { runReap } from '../../src/ec2/reap.js';

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
-import { createAwsApi, type AwsClients } from '../../src/ec2/api.js';
+import { createAwsApi, type AwsClients } from '../../src/ec2/aws-client.js';
 import { listAwsCalls } from '../../src/ec2/calls.js';
 import { CloudProfile } from '../../src/ec2/cloud.js';
 import {

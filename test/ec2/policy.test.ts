@@ -1,4 +1,4 @@
-// The IAM policy and the call table it comes from: the table matches the code (api.ts), each
+// The IAM policy and the call table it comes from: the table matches the code (aws-client.ts), each
 // command's flows make exactly the calls the table grants it, and the policy scopes every change
 // to gitstrap's tagged resources.
 import assert from 'node:assert/strict';
@@ -23,8 +23,8 @@ import { mockedEnv, startHealthServer, testRecipe, type MockedRun } from './harn
 const GOLDEN = goldenDir('ec2');
 
 describe('the call table', () => {
-  test("api.ts sends exactly the table's calls, each with the command of its name", () => {
-    const source = readFileSync(path.join(projectRoot, 'src/ec2/api.ts'), 'utf8');
+  test("aws-client.ts sends exactly the table's calls, each with the command of its name", () => {
+    const source = readFileSync(path.join(projectRoot, 'src/ec2/aws-client.ts'), 'utf8');
     const pattern = /call\(\s*'(\w+):(\w+)',\s*\(\)\s*=>\s*(\w+)\.send\(new (\w+)Command\(/g;
     const seen: string[] = [];
     for (const [, service, action, client, command] of source.matchAll(pattern)) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { planLaunch, type LaunchFlags } from '../../src/ec2/plan.js';
 import { TAG } from '../../src/ec2/tags.js';
-import { renderLaunchUserData } from '../../src/ec2/user-data.js';
+import { renderLaunchUserData } from '../../src/ec2/launch-user-data.js';
 import { loadRecipe } from '../../src/recipe/load.js';
 import { projectRoot } from '../helpers/tools.js';
 

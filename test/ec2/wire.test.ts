@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { runDown } from '../../src/ec2/down.js';
 import { takeInventory } from '../../src/ec2/inventory.js';
 import { runLaunch } from '../../src/ec2/launch.js';
-import { summarizeDeployment } from '../../src/ec2/listing.js';
+import { summarizeDeployment } from '../../src/ec2/deployment-table.js';
 import { planLaunch, type LaunchFlags } from '../../src/ec2/plan.js';
 import { runReap } from '../../src/ec2/reap.js';
 import { runRefresh } from '../../src/ec2/refresh.js';

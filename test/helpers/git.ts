@@ -81,3 +81,21 @@ export async function startGitDaemon(
   await waitForPort(port);
   return { port, url: (name) => `git://127.0.0.1:${port}/${name}`, stop: () => daemon.stop() };
 }
+
+/**
+ * Pins a submodule in the working repository `dir` (as `git submodule add` records it, without
+ * cloning): a .gitmodules entry (name, path, url as written, relative or not) and a gitlink at
+ * `commit`. The next commitFiles commits both.
+ */
+export function pinSubmodule(
+  dir: string,
+  sub: { path: string; url: string; commit: string; name?: string },
+): void {
+  const name = sub.name ?? sub.path;
+  git(dir, 'config', '-f', '.gitmodules', `submodule.${name}.path`, sub.path);
+  git(dir, 'config', '-f', '.gitmodules', `submodule.${name}.url`, sub.url);
+  // An empty folder where the submodule goes: git sees an unpopulated submodule, not a deletion.
+  mkdirSync(path.join(dir, sub.path), { recursive: true });
+  git(dir, 'update-index', '--add', '--cacheinfo', `160000,${sub.commit},${sub.path}`);
+  git(dir, 'add', '.gitmodules');
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { planInstallerBootParams } from '../../src/installer/installer-mode.js';
-import { findBootParams } from '../../src/installer/user-data.js';
+import { findBootParams } from '../../src/installer/find-bootparams.js';
 import { GitstrapError } from '../../src/lib/errors.js';
 import { loadRecipeFile } from '../../src/recipe/load.js';
 import type { Recipe } from '../../src/recipe/schema.js';

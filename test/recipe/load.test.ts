@@ -52,12 +52,12 @@ describe('parseRecipe', () => {
       messages(minimal.replace('  runtime: static', '  runtime: static\n  rfe: v2')),
       [
         'r.yaml:5:3: service.rfe: unknown key; did you mean "ref"?',
-        '  hint: allowed here: repo, ref, runtime, root, install, start, module, env, auth',
+        '  hint: allowed here: repo, ref, runtime, root, install, start, module, env, auth, submodules, submodule_urls, lfs',
       ],
     );
     assert.deepEqual(messages(minimal + 'serv:\n  port: 8080\n'), [
       'r.yaml:5:1: serv: unknown key; did you mean "serve"?',
-      '  hint: allowed here: name, description, service, data, serve, ttl, agent, launch, installer',
+      '  hint: allowed here: name, description, service, data, publish, serve, ttl, agent, launch, installer',
     ]);
   });
 

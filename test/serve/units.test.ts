@@ -5,14 +5,14 @@ import { describe, test } from 'node:test';
 import type { CacheEntry } from '../../src/serve/cache-entry.js';
 import { buildEntry, pickVariant } from '../../src/serve/cache-entry.js';
 import { FileCache } from '../../src/serve/file-cache.js';
-import { renderListing } from '../../src/serve/listing.js';
-import { contentTypeOf, isCompressible } from '../../src/serve/mime.js';
+import { renderListing } from '../../src/serve/directory-listing.js';
+import { contentTypeOf, isCompressible } from '../../src/serve/content-types.js';
 import { acceptedEncodings, matchesEtag } from '../../src/serve/negotiate.js';
 import { checkRequestPath, isUnder } from '../../src/serve/request-path.js';
 import { computeSecurityHeaders } from '../../src/serve/security-headers.js';
 import { parseRange } from '../../src/serve/send-file.js';
 import { pageFileFor } from '../../src/serve/site.js';
-import { parseSize } from '../../src/serve/size.js';
+import { parseSize } from '../../src/lib/size.js';
 import { describeStatus, redactUrl } from '../../src/serve/status-page.js';
 
 describe('checkRequestPath', () => {

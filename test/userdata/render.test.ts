@@ -14,7 +14,7 @@ import type { Recipe } from '../../src/recipe/schema.js';
 import { compactShell, compactUnit } from '../../src/userdata/compact.js';
 import { planFirstBootArgs } from '../../src/userdata/first-boot.js';
 import { EC2_USER_DATA_LIMIT, INSTANCE_PATHS, renderUserData } from '../../src/userdata/index.js';
-import { buildMultipart } from '../../src/userdata/mime.js';
+import { buildMultipart } from '../../src/userdata/multipart.js';
 import { recipeFileText } from '../../src/userdata/render.js';
 import { quoteShell } from '../../src/userdata/shell-quote.js';
 import {
@@ -64,6 +64,11 @@ describe('golden files', () => {
     {
       file: 'first-boot-official-node.sh',
       text: () => scriptOf(render('open-qa', ['agent.node=official'], { ...GOLDEN_OPTIONS }).text),
+    },
+    {
+      // A recipe that keeps data in Git LFS: the script installs git-lfs too.
+      file: 'first-boot-git-lfs.sh',
+      text: () => scriptOf(render('open-qa', ['data.lfs=true'], { ...GOLDEN_OPTIONS }).text),
     },
   ];
   const cases = [

@@ -1,7 +1,7 @@
 // `bootstrap doctor [--endpoint-url URL] [--json]`: what the endpoint offers (EC2 and its newer
 // parameters, launch templates, Auto Scaling, SSM) and what gitstrap will do there. Read-only calls
 // and a DryRun probe; nothing is created.
-import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../ec2-options.js';
 import { ExitCode } from '../../lib/errors.js';
 import { flagOpt, type Command } from '../command.js';
 
@@ -11,7 +11,7 @@ const command: Command = {
 ${AWS_USAGE}`,
   options: { ...awsOptions },
   async run(args, ctx) {
-    const { openEngine } = await import('../../ec2/engine.js');
+    const { openEngine } = await import('../../ec2/aws-session.js');
     const { formatDoctorReport, runDoctor } = await import('../../ec2/doctor.js');
     const { env, region, close } = await openEngine(ctx, engineOptionsFrom(args));
     try {

@@ -1,5 +1,5 @@
 // `bootstrap down DEPLOYMENT [--json]`: terminate a deployment and delete everything it created.
-import { AWS_USAGE, awsOptions, deploymentArg, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { AWS_USAGE, awsOptions, deploymentArg, engineOptionsFrom } from '../ec2-options.js';
 import { ExitCode } from '../../lib/errors.js';
 import { flagOpt, type Command } from '../command.js';
 
@@ -11,7 +11,7 @@ ${AWS_USAGE}`,
   positionals: [1, 1],
   async run(args, ctx) {
     const deployment = deploymentArg(args);
-    const { openEngine } = await import('../../ec2/engine.js');
+    const { openEngine } = await import('../../ec2/aws-session.js');
     const { leftBehindError, runDown } = await import('../../ec2/down.js');
     const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
     try {

@@ -1,7 +1,7 @@
 // `bootstrap launch --recipe X [...]`: launch EC2 instance(s) (or a fleet) whose user-data turns them
 // into the service, wait until it answers, print its URL. A failed or interrupted launch leaves nothing;
 // a second Ctrl-C stops its cleanup, and the exit still prints what is left and how to remove it.
-import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../ec2-options.js';
 import { parseDuration } from '../../lib/duration.js';
 import { UsageError } from '../../lib/errors.js';
 import {
@@ -59,9 +59,9 @@ ${AWS_USAGE}`,
     const { recipe } = recipeFromArgs(args, ctx);
     const waitTimeoutMs = waitTimeout(args);
     const { planLaunch } = await import('../../ec2/plan.js');
-    const { cryptoRandom, openEngine } = await import('../../ec2/engine.js');
+    const { cryptoRandom, openEngine } = await import('../../ec2/aws-session.js');
     const { LaunchResources, runLaunch } = await import('../../ec2/launch.js');
-    const { renderLaunchUserData } = await import('../../ec2/user-data.js');
+    const { renderLaunchUserData } = await import('../../ec2/launch-user-data.js');
 
     const plan = planLaunch(recipe, launchFlags(args), { now: new Date(), random: cryptoRandom });
     const userData = renderLaunchUserData(recipe, plan, VERSION);

@@ -26,6 +26,11 @@ export const launcherCommands: CommandTable = {
     summary: "replace a fleet's instances with fresh ones (instance refresh)",
     load: async () => (await import('./refresh.js')).default,
   },
+  publish: {
+    summary:
+      "commit a folder to the recipe's data repo, packed as its transforms expect, and push it",
+    load: async () => (await import('./publish.js')).default,
+  },
   bundle: {
     summary: 'write the agent bundle and its sha256, to host it yourself (agent.source url)',
     load: async () => (await import('./bundle.js')).default,

@@ -1,6 +1,6 @@
 // `bootstrap ls [--json]`: the deployments in reach, found by tag: recipe, state, address, age, time left.
 // Where Auto Scaling cannot be used, fleets are left out and one line on stderr says so.
-import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../ec2-options.js';
 import { flagOpt, type Command } from '../command.js';
 
 const command: Command = {
@@ -9,10 +9,10 @@ const command: Command = {
 ${AWS_USAGE}`,
   options: { ...awsOptions },
   async run(args, ctx) {
-    const { openEngine } = await import('../../ec2/engine.js');
+    const { openEngine } = await import('../../ec2/aws-session.js');
     const { takeInventory } = await import('../../ec2/inventory.js');
     const { formatDeploymentTable, sortRows, summarizeDeployment } =
-      await import('../../ec2/listing.js');
+      await import('../../ec2/deployment-table.js');
     const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
     try {
       const now = env.now();

@@ -1,5 +1,5 @@
 // `bootstrap reap [--dry-run] [--json]`: end every deployment in reach whose expiry has passed.
-import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { AWS_USAGE, awsOptions, engineOptionsFrom } from '../ec2-options.js';
 import { ExitCode, GitstrapError } from '../../lib/errors.js';
 import { flagOpt, type Command } from '../command.js';
 
@@ -10,7 +10,7 @@ const command: Command = {
 ${AWS_USAGE}`,
   options: { ...awsOptions, 'dry-run': { type: 'boolean' } },
   async run(args, ctx) {
-    const { openEngine } = await import('../../ec2/engine.js');
+    const { openEngine } = await import('../../ec2/aws-session.js');
     const { runReap } = await import('../../ec2/reap.js');
     const { leftBehindError } = await import('../../ec2/down.js');
     const { env, close } = await openEngine(ctx, engineOptionsFrom(args));

@@ -1,6 +1,6 @@
 // `bootstrap refresh DEPLOYMENT [--max-age 30d] [--json]`: replace a fleet's instances with fresh
 // ones (on the OS family's current image), or only when one is older than --max-age.
-import { AWS_USAGE, awsOptions, deploymentArg, engineOptionsFrom } from '../../ec2/cli-options.js';
+import { AWS_USAGE, awsOptions, deploymentArg, engineOptionsFrom } from '../ec2-options.js';
 import { parseDuration } from '../../lib/duration.js';
 import { UsageError } from '../../lib/errors.js';
 import { flagOpt, stringOpt, type Command } from '../command.js';
@@ -19,7 +19,7 @@ ${AWS_USAGE}`,
     if (maxAgeText !== undefined && maxAgeMs === undefined) {
       throw new UsageError(`--max-age ${maxAgeText}: expected a duration such as 12h, 7d or 30d`);
     }
-    const { openEngine } = await import('../../ec2/engine.js');
+    const { openEngine } = await import('../../ec2/aws-session.js');
     const { runRefresh } = await import('../../ec2/refresh.js');
     const { env, close } = await openEngine(ctx, engineOptionsFrom(args));
     try {

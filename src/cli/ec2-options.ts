@@ -1,8 +1,8 @@
 // The options every AWS command shares (--region, --endpoint-url, --json), and reading them. No AWS
 // SDK here: command modules import this statically and the engine only inside run().
-import { stringOpt, type OptionSpec, type ParsedArgs } from '../cli/command.js';
+import { stringOpt, type OptionSpec, type ParsedArgs } from './command.js';
 import { UsageError } from '../lib/errors.js';
-import { isDeploymentId } from './tags.js';
+import { isDeploymentId } from '../ec2/tags.js';
 
 export const awsOptions = {
   region: { type: 'string' },

@@ -2,11 +2,22 @@
 // --region, --endpoint-url / AWS_ENDPOINT_URL_*), the cloud they reach (AWS, or an EC2-compatible
 // cloud and which of its services to use), real timers, fetch, stderr progress, Ctrl-C.
 import { randomInt } from 'node:crypto';
-import type { CommandContext } from '../cli/command.js';
 import { GitstrapError } from '../lib/errors.js';
-import { configuredEndpoints, createAwsApi, createAwsClients, destroyAwsClients } from './api.js';
+import {
+  configuredEndpoints,
+  createAwsApi,
+  createAwsClients,
+  destroyAwsClients,
+} from './aws-client.js';
 import { CloudProfile } from './cloud.js';
 import { DEFAULT_TIMING, fetchStatus, realSleep, type FlowEnv } from './flow-env.js';
+
+/** What a session needs of the command that opens it: where progress goes, verbosity, Ctrl-C. */
+export interface SessionContext {
+  stderr: NodeJS.WritableStream;
+  verbose: boolean;
+  signal: AbortSignal;
+}
 
 export interface EngineOptions {
   region?: string;
@@ -15,7 +26,7 @@ export interface EngineOptions {
 
 /** A FlowEnv on real clients; `close` releases their sockets. */
 export async function openEngine(
-  ctx: CommandContext,
+  ctx: SessionContext,
   options: EngineOptions,
 ): Promise<{ env: FlowEnv; region: string; close: () => void }> {
   if (options.endpointUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(options.endpointUrl)) {

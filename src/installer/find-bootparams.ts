@@ -3,7 +3,7 @@
 // cloud-config part), gzip of either, or plain text (a line starting `bootparams=`). Pure: no I/O.
 import { gunzipSync } from 'node:zlib';
 import { GitstrapError } from '../lib/errors.js';
-import { parseContentType, splitMessage, splitMultipart } from './mime.js';
+import { parseContentType, splitMessage, splitMultipart } from './multipart-reader.js';
 
 /** The raw boot-parameter text found, and where (for messages). */
 export interface FoundBootParams {
