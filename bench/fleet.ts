@@ -14,11 +14,13 @@
 //     per fetch).
 //
 // Sources: `git daemon` (git://); git smart HTTP (`git http-backend` behind nginx via fcgiwrap), plain
-// and over TLS. For comparison, what a static-file source costs (nginx; no engine reads one yet): a
-// conditional GET of a small pointer file (If-None-Match -> 304) over HTTP, over TLS with a new session
-// per poll (a new process per poll, as git's curl does) and with the TLS session resumed (a long-lived
-// agent process); for a change, the pointer (200) plus an incremental git bundle, and a full GET of a
-// bundle of one version (a cold start).
+// and over TLS; the static source as gitstrap runs it: the publisher's mirror (src/publish/mirror.ts)
+// served by nginx and read by E real engines with data.source.static (their own conditional GET,
+// bundle download, checks, git fetch from the bundle, checkout and swap). With plain HTTP clients,
+// the static variants: a conditional GET of a small pointer file (If-None-Match -> 304) over HTTP,
+// over TLS with a new session per poll (a new process per poll, as git's curl does) and with the TLS
+// session resumed (a long-lived agent process); for a change, the pointer (200) plus an incremental
+// git bundle, and a full GET of a bundle of one version (a cold start).
 //
 //   npm run bench:fleet [-- --fleet 10000] [-- --period 5m] [-- --jitter 5m] [-- --seconds 30]
 //                       [-- --engines 24] [-- --changes 3] [-- --quick]
@@ -37,6 +39,8 @@ import { fileURLToPath } from 'node:url';
 import { createDataSync, type DataSync, type SyncResult } from '../data-sync/src/index.js';
 import { durationMs } from '../src/lib/duration.js';
 import { silentLogger } from '../src/lib/log.js';
+import { createPublishGit } from '../src/publish/git-runner.js';
+import { updateMirror } from '../src/publish/mirror.js';
 import { data as dataSchema } from '../src/recipe/schema.js';
 import type { TcpProxy } from '../test/data-sync/tcp-proxy.js';
 import {
@@ -103,7 +107,8 @@ interface ChangeFigures {
 
 interface Row {
   name: string;
-  kind: 'git' | 'static';
+  /** static-engine: the real engine reading the mirror (data.source.static); its sync is measured. */
+  kind: 'git' | 'static' | 'static-engine';
   poll?: PollFigures;
   change: ChangeFigures;
 }
@@ -320,6 +325,71 @@ async function measure(
     });
   }
 
+  // The static source read by the real engine (data.source.static), from the publisher's mirror.
+  const mirrorDir = path.join(sources.staticRoot, 'mirror');
+  const mirrorGit = createPublishGit({ repo, defaultTimeoutMs: 10 * 60_000 });
+  const writeMirror = async () =>
+    updateMirror(mirrorGit, {
+      dir: mirrorDir,
+      cache: repo,
+      scratch: path.join(work, 'mirror-scratch.git'),
+      branch: 'main',
+      commit: await run(['git', 'rev-parse', 'refs/heads/main'], repo),
+      now: new Date(),
+    });
+  await writeMirror();
+  const engineRowName = 'static source (gitstrap engine, HTTP)';
+  const staticEngines: DataSync[] = [];
+  process.stderr.write(`  unchanged polls: ${engineRowName} ...\n`);
+  for (let i = 0; i < ENGINES; i++) {
+    staticEngines.push(
+      createDataSync({
+        dir: path.join(work, 'engines', 'static', String(i), 'data'),
+        data: dataSchema.parse({
+          repo: sources.gitUrl('data.git'),
+          mount: 'data',
+          keep: 1,
+          source: { static: sources.staticUrl('mirror/', false) },
+        }),
+        logger: silentLogger,
+      }),
+    );
+  }
+  for (let i = 0; i < staticEngines.length; i += 4) {
+    const batch = await Promise.all(staticEngines.slice(i, i + 4).map((e) => e.sync('startup')));
+    for (const r of batch)
+      if (r.outcome !== 'published') throw new Error(`${engineRowName}: cold sync: ${r.error}`);
+  }
+  {
+    // Each engine's first schedule poll downloads the pointer once more (its ETag is then kept).
+    for (const engine of staticEngines) await engine.sync('schedule');
+    const clients = staticEngines.map((engine) => async () => {
+      const r = await engine.sync('schedule');
+      if (r.outcome !== 'unchanged')
+        throw new Error(`${engineRowName}: expected unchanged, got ${r.outcome}: ${r.error}`);
+      return r;
+    });
+    await settle();
+    sources.httpProxy.resetCounters();
+    const before = cpu();
+    const load = await runOpenLoop({ clients, ratePerSecond: POLL_RATE, count: pollCount, random });
+    await settle();
+    rows.push({
+      name: engineRowName,
+      kind: 'static-engine',
+      poll: {
+        cpuS: cpu() - before,
+        polls: pollCount,
+        rate: pollCount / (load.wallMs / 1000),
+        bytes: sources.httpProxy.bytesUp + sources.httpProxy.bytesDown,
+        connections: sources.httpProxy.connections,
+        latencies: load.latencies,
+        queued: load.queued,
+      },
+      change: { cpuPerFetchS: [], bytesPerFetch: [], syncMs: [] },
+    });
+  }
+
   // One-file changes: every engine fetches each one, arriving at the fleet's rate under its jitter.
   const fullRow: Row = {
     name: 'static full bundle GET (cold start)',
@@ -359,6 +429,36 @@ async function measure(
       const row = byName(source.name).change;
       row.cpuPerFetchS.push((cpu() - before) / list.length);
       row.bytesPerFetch.push((source.proxy.bytesUp + source.proxy.bytesDown) / list.length);
+      row.syncMs.push(median(load.results.map((r) => r.durationMs)));
+    }
+    // The real engines on the mirror: the pointer (200), the incremental bundle, git, the swap.
+    {
+      await writeMirror();
+      const clients = staticEngines.map((engine) => async () => {
+        const r: SyncResult = await engine.sync('schedule');
+        if (r.outcome !== 'published' || r.commit !== commit) {
+          throw new Error(
+            `${engineRowName}: expected ${commit} published, got ${r.outcome} ${r.commit}: ${r.error}`,
+          );
+        }
+        return r;
+      });
+      await settle();
+      sources.httpProxy.resetCounters();
+      const before = cpu();
+      const load = await runOpenLoop({
+        clients,
+        ratePerSecond: gitFetchRate,
+        count: staticEngines.length,
+        oncePerClient: true,
+        random,
+      });
+      await settle();
+      const row = byName(engineRowName).change;
+      row.cpuPerFetchS.push((cpu() - before) / staticEngines.length);
+      row.bytesPerFetch.push(
+        (sources.httpProxy.bytesUp + sources.httpProxy.bytesDown) / staticEngines.length,
+      );
       row.syncMs.push(median(load.results.map((r) => r.durationMs)));
     }
     // Static: the pointer (its ETag changed: 200) and the incremental bundle it names.
@@ -488,7 +588,10 @@ function report(rows: Row[], version: StaticVersion): void {
       `rollout to ${short(FLEET)} modelled: one source core, jitter ${fmtDuration(JITTER_MS)} and none`,
   );
   const rollout = (r: Row, jitterMs: number) => {
-    const syncMs = r.kind === 'git' ? median(r.change.syncMs) : clientMs + median(r.change.syncMs);
+    // The git rows and the static engine's measured their whole sync; the plain static clients
+    // only their GETs.
+    const syncMs =
+      r.kind === 'static' ? clientMs + median(r.change.syncMs) : median(r.change.syncMs);
     return simulateRollout({
       instances: FLEET,
       jitterMs,
@@ -532,7 +635,7 @@ function report(rows: Row[], version: StaticVersion): void {
     }),
   );
   console.log(
-    `  static rows: the client's own work (unbundle, checkout, swap) taken as the git daemon engines' sync (${clientMs.toFixed(0)} ms) plus the GETs; ` +
+    `  plain static rows: the client's own work (unbundle, checkout, swap) taken as the git daemon engines' sync (${clientMs.toFixed(0)} ms) plus the GETs; ` +
       `pointer ${version.pointerBytes} B, incremental bundle ${version.incrementalBytes} B, full bundle ${(version.fullBytes / 1024).toFixed(0)} KB`,
   );
 

@@ -5,9 +5,9 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataCheck } from '../../src/recipe/schema.js';
 import { durationMs } from '../../src/lib/duration.js';
+import { resolveInside } from '../../src/lib/resolve-inside.js';
 import { SyncFailure } from './failure.js';
 import { assertVersionContained } from './link-check.js';
-import { resolveInside } from './paths.js';
 import { runVersionCommand, type VersionContext } from './version-command.js';
 
 /** A one-line name for a check in messages: "check 1 (json index.json)". */
@@ -25,8 +25,14 @@ async function runOne(c: DataCheck, index: number, ctx: VersionContext): Promise
   const name = describeCheck(c, index);
   const rel = c.exists ?? c.json;
   if (rel !== undefined) {
-    const full = resolveInside(ctx.root, rel);
-    if (!full) throw new SyncFailure('check', `${name}: ${rel} leads outside the data folder`);
+    const found = await resolveInside(ctx.root, [rel], undefined, {
+      dotFree: false,
+      forWriting: true,
+    });
+    if (found.kind === 'refused') {
+      throw new SyncFailure('check', `${name}: ${rel} leads outside the data folder`);
+    }
+    const full = path.resolve(ctx.root, rel);
     try {
       await lstat(full);
     } catch {

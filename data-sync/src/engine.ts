@@ -51,6 +51,7 @@ import {
   trashVersion,
   writeNextManifest,
 } from './store.js';
+import { createStaticSource, type StaticTarget } from './static-source.js';
 import { applyTransforms } from './transform.js';
 import { verifyCommit, writeAllowedSigners } from './verify.js';
 
@@ -75,6 +76,8 @@ export function createDataSync(options: DataSyncOptions): DataSync {
   const placeholders = { state: path.dirname(layout.dir), ...(options.placeholders ?? {}) };
   const commandEnv: NodeJS.ProcessEnv = { ...process.env };
   const remoteMemory: { tagRef?: boolean } = {};
+  // data.source.static: versions come from a static mirror; an unchanged poll runs no git at all.
+  const staticSource = data.source?.static ? createStaticSource({ layout, data }) : undefined;
   let configured = false;
   const history: SyncResult[] = [];
   let consecutiveFailures = 0;
@@ -352,21 +355,46 @@ export function createDataSync(options: DataSyncOptions): DataSync {
       const previous = readCurrent(layout)?.commit;
       if (previous) base.previous = previous;
       const { git } = attempt;
-      if (await ensureRepo(git, layout)) configured = false;
-      if (!configured) {
-        await configureRepo(git, layout, data);
-        configured = true;
-      }
+      const prepareCache = async () => {
+        if (await ensureRepo(git, layout)) configured = false;
+        if (!configured) {
+          await configureRepo(git, layout, data);
+          configured = true;
+        }
+      };
       let journal = withCurrent(readJournal(layout), previous, startedAt.toISOString());
-      const target = await resolveRemote(git, data, remoteMemory);
-      let commit = target.commit;
+      let staticTarget: StaticTarget | undefined;
+      let commit: string;
+      let target: Awaited<ReturnType<typeof resolveRemote>> | undefined;
+      if (staticSource) {
+        // The cache is touched only when there is something to fetch.
+        staticTarget = await staticSource.poll(call.signal);
+        commit = staticTarget.commit;
+      } else {
+        await prepareCache();
+        target = await resolveRemote(git, data, remoteMemory);
+        commit = target.commit;
+      }
       const decide = () => {
         if (commit === previous) return 'unchanged' as const;
         if (journal.held === commit) return 'held' as const;
         return existsSync(versionDir(layout, commit)) ? ('republish' as const) : ('build' as const);
       };
       let decision = decide();
-      if (decision === 'build') {
+      if (decision === 'build' && staticSource && staticTarget) {
+        if (!staticTarget.pointer) {
+          // A 304 for a commit that is neither served nor kept (its folder went): ask again in full.
+          staticSource.forget();
+          staticTarget = await staticSource.poll(call.signal);
+          commit = staticTarget.commit;
+          decision = decide();
+        }
+        if (decision === 'build') {
+          await prepareCache();
+          commit = await staticSource.fetch(git, staticTarget, previous, call.signal);
+          decision = decide();
+        }
+      } else if (decision === 'build' && target) {
         commit = await fetchCommit(git, layout, data, target);
         decision = decide();
       }
@@ -380,6 +408,7 @@ export function createDataSync(options: DataSyncOptions): DataSync {
           decision === 'held'
             ? `held: ${commit.slice(0, 12)} was rolled back; waiting for a new commit`
             : undefined;
+        if (staticTarget) staticSource?.remember(staticTarget);
         const result = finish(base, { outcome: 'unchanged', ...(note ? { note } : {}) });
         logger.log('debug', 'data.unchanged', { commit, trigger, durationMs: result.durationMs });
         return record(result, call);
@@ -399,6 +428,7 @@ export function createDataSync(options: DataSyncOptions): DataSync {
         lfsFigures = done.lfs;
       }
       await publish(attempt, commit);
+      if (staticTarget) staticSource?.remember(staticTarget);
       const servedAfterMs = Math.round(performance.now() - t0);
       try {
         await prune(git);

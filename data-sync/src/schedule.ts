@@ -3,6 +3,7 @@
 // exponential backoff. The failure budget lives on the DataSync (`health()`), which counts a run and
 // its retries as one failure.
 import cron from 'node-cron';
+import { backoffDelay } from '../../src/lib/backoff.js';
 import type { Logger } from '../../src/lib/log.js';
 import type { DataSync } from './api.js';
 
@@ -80,8 +81,7 @@ export function startSyncSchedule(options: SyncScheduleOptions): SyncSchedule {
         });
         return;
       }
-      const base = Math.min(backoffMs * 2 ** attempt, maxBackoffMs);
-      const delay = Math.round(base * (0.5 + random() / 2));
+      const delay = backoffDelay(attempt + 1, { baseMs: backoffMs, capMs: maxBackoffMs, random });
       logger.log('warn', 'data.schedule.retry', {
         attempt: attempt + 1,
         inMs: delay,

@@ -5,12 +5,12 @@ import { cp, lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataTransform } from '../../src/recipe/schema.js';
 import { durationMs } from '../../src/lib/duration.js';
+import { resolveInside } from '../../src/lib/resolve-inside.js';
 import { ExtractFailure, extractToScratch, quoteMember } from './extract.js';
 import { SyncFailure } from './failure.js';
 import { createBudget, type ExtractBudget, type ExtractLimits } from './limits.js';
 import { whyLinkEscapes } from './link-check.js';
 import { ensureFolderInside, mergeInto } from './merge.js';
-import { resolveInside } from './paths.js';
 import { ArchiveError } from './tar-stream.js';
 import { runVersionCommand, type VersionContext } from './version-command.js';
 
@@ -35,16 +35,20 @@ export function describeTransform(t: DataTransform, index: number): string {
   return `transform ${index + 1} (${what})`;
 }
 
-function inside(ctx: VersionContext, rel: string, name: string): string {
-  const full = resolveInside(ctx.root, rel);
-  if (!full) {
+/** The absolute path of `rel` in the version, which a transform may read or write. */
+async function inside(ctx: VersionContext, rel: string, name: string): Promise<string> {
+  const found = await resolveInside(ctx.root, [rel], undefined, {
+    dotFree: false,
+    forWriting: true,
+  });
+  if (found.kind === 'refused') {
     throw new SyncFailure(
       'transform',
       `${name}: ${rel} leads outside the data folder (through a symlink)`,
       'use paths inside the data repo that do not pass through symlinks',
     );
   }
-  return full;
+  return path.resolve(ctx.root, rel);
 }
 
 async function mustExist(full: string, rel: string, name: string): Promise<void> {
@@ -71,12 +75,12 @@ async function extract(
   scratchRoot: string,
   timeoutMs: number,
 ): Promise<void> {
-  const archive = inside(ctx, t.extract, name);
+  const archive = await inside(ctx, t.extract, name);
   await mustExist(archive, t.extract, name);
   if (!(await lstat(archive)).isFile()) {
     throw new SyncFailure('transform', `${name}: ${t.extract} is not a regular file`);
   }
-  inside(ctx, t.into, name);
+  await inside(ctx, t.into, name);
   await mkdir(scratchRoot, { recursive: true });
   const scratch = path.join(
     scratchRoot,
@@ -132,12 +136,12 @@ async function applyOne(
   }
   if (t.copy || t.move) {
     const spec = (t.copy ?? t.move)!;
-    const from = inside(ctx, spec.from, name);
+    const from = await inside(ctx, spec.from, name);
     await mustExist(from, spec.from, name);
-    const to = inside(ctx, spec.to, name);
+    const to = await inside(ctx, spec.to, name);
     try {
       await mkdir(path.dirname(to), { recursive: true });
-      inside(ctx, spec.to, name);
+      await inside(ctx, spec.to, name);
       if (t.copy) await cp(from, to, { recursive: true, force: true, verbatimSymlinks: true });
       else await rename(from, to);
     } catch (error) {

@@ -2,9 +2,10 @@
 // the user-data wrote one (ISO 8601 or seconds since the epoch), else the agent's start plus ttl.
 import { readFileSync } from 'node:fs';
 import { durationMs } from '../lib/duration.js';
+import { INSTANCE_PATHS } from '../lib/instance-paths.js';
 
 /** The file the first boot writes the deployment's end time to. */
-export const DEFAULT_EXPIRES_AT_FILE = '/var/lib/gitstrap/expires-at';
+export const DEFAULT_EXPIRES_AT_FILE = INSTANCE_PATHS.expiresAt;
 
 /** Parses the expires-at file's content; undefined when it is not a time. */
 export function parseExpiresAt(text: string): Date | undefined {

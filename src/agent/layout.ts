@@ -1,11 +1,6 @@
 // Where the agent keeps things under its state root (docs/architecture.md, "the on-disk contract").
 import path from 'node:path';
 
-/** The state root when --root is not given: /var/lib/gitstrap/NAME. */
-export function defaultStateRoot(recipeName: string): string {
-  return path.join('/var/lib/gitstrap', recipeName);
-}
-
 /** Every path the agent uses under one state root. */
 export interface Layout {
   root: string;

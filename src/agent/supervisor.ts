@@ -1,6 +1,7 @@
 // Keeps the service's start command running: started in its own process group, restarted with
 // exponential backoff when it dies, stopped (SIGTERM to the group, then SIGKILL) when the agent stops.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { backoffDelay } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import { killGroup } from '../lib/run-process.js';
 
@@ -31,11 +32,6 @@ export interface Supervisor {
   signal(signal: NodeJS.Signals): boolean;
   /** Stops the service and stops restarting it. */
   stop(): Promise<void>;
-}
-
-/** The delay before restart number `attempt` (1-based): initial * 2^(attempt-1), capped. */
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
 }
 
 /** Starts the service and keeps it running until stop(). */
@@ -93,7 +89,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
         if (proc.pid !== undefined) killGroup(proc.pid, 'SIGKILL');
         const ranMs = Date.now() - startedAt;
         quickDeaths = ranMs >= stable ? 1 : quickDeaths + 1;
-        const delay = backoffDelay(quickDeaths, initial, max);
+        const delay = backoffDelay(quickDeaths, { baseMs: initial, capMs: max });
         log.log('warn', 'service.exited', {
           pid: proc.pid,
           code,

@@ -1,6 +1,7 @@
 // What a command is, and what it gets from the dispatcher. Commands are thin: they parse their
 // flags into options, call a planner or an engine, and print. Side effects come through the context.
 import type { ParseArgsConfig } from 'node:util';
+import { INSTANCE_PATHS } from '../lib/instance-paths.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -39,7 +40,7 @@ export const recipeOptions = {
   set: { type: 'string', multiple: true },
 } as const satisfies OptionSpec;
 
-export const RECIPE_USAGE = `  -r, --recipe NAME|PATH   recipes/NAME.yaml (also ./recipes, /etc/gitstrap/recipes), or a file
+export const RECIPE_USAGE = `  -r, --recipe NAME|PATH   recipes/NAME.yaml (also ./recipes, ${INSTANCE_PATHS.recipesDir}), or a file
       --set KEY.PATH=VALUE  override a recipe key, typed by the schema (repeatable)`;
 
 /** Reads a string option. */

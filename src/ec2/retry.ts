@@ -1,5 +1,6 @@
 // Retrying throttled AWS calls: exponential backoff with jitter, a bounded number of attempts, and
 // an abortable sleep. The SDK's own retries are off (aws.ts), so this is the one retry policy.
+import { backoffDelay } from '../lib/backoff.js';
 
 /** Error codes AWS uses when a caller is going too fast, or a service is briefly unavailable. */
 export const RETRYABLE_CODES = new Set([
@@ -46,15 +47,6 @@ export function isRetryable(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata
     ?.httpStatusCode;
   return status === 429 || status === 503;
-}
-
-/** The delay before retry number `attempt` (1-based): half fixed, half random, doubling. */
-export function backoffDelay(
-  attempt: number,
-  options: Pick<RetryOptions, 'baseMs' | 'capMs' | 'random'>,
-): number {
-  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + (options.random() * ceiling) / 2);
 }
 
 /** Runs `fn`, retrying retryable errors with backoff; rethrows the last error. */

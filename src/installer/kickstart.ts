@@ -6,14 +6,14 @@ import path from 'node:path';
 import { GitstrapError } from '../lib/errors.js';
 import type { Recipe } from '../recipe/schema.js';
 import { planExpiry, planFirstBootArgs } from '../userdata/first-boot.js';
-import { INSTANCE_PATHS } from '../userdata/paths.js';
+import { INSTANCE_PATHS } from '../lib/instance-paths.js';
 import { planWriteFiles } from '../userdata/render.js';
 import { compileTemplateFile, defaultTemplatesDir, loadTemplates } from '../userdata/templates.js';
 
 /** The kickstart template, in gitstrap's userdata/ folder. */
 export const KICKSTART_TEMPLATE = 'kickstart.ks.hbs';
 /** What the installed system runs once at first boot: the first-boot script with its arguments. */
-export const KICKSTART_LAUNCHER = '/usr/local/lib/gitstrap/kickstart-first-boot.sh';
+export const KICKSTART_LAUNCHER = INSTANCE_PATHS.kickstartFirstBoot;
 export const FIRST_BOOT_UNIT = 'gitstrap-first-boot.service';
 
 export interface KickstartOptions {

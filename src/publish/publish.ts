@@ -22,6 +22,7 @@ import { createPublishGit, describeGitExit, gitErrorLines, type PublishGit } fro
 import { branchOf, planPush, planTipFetch, planTipQuery, pushUrl } from './git-plan.js';
 import { parseCommit, planHistory, type CommitInfo } from './history-plan.js';
 import { acquirePublishLock } from './lock.js';
+import { updateMirror, type MirrorResult } from './mirror.js';
 import { planPacking } from './packing-plan.js';
 import { scanFolder } from './scan.js';
 import { describeTree, planSnapshot } from './snapshot-plan.js';
@@ -39,6 +40,7 @@ export function publishLayout(stateDir: string) {
     index: path.join(dir, 'snapshot.index'),
     blobs: path.join(dir, 'blobs'),
     scratch: path.join(dir, 'scratch'),
+    mirrorScratch: path.join(dir, 'mirror.git'),
     last: path.join(dir, 'last.json'),
   };
 }
@@ -70,6 +72,8 @@ export interface PublishResult {
   trimmed?: { kept: number; dropped?: number };
   /** Checks that run on the instances only. */
   skippedChecks: string[];
+  /** With publish.mirror: what was written there. */
+  mirror?: MirrorResult;
   durationMs: number;
 }
 
@@ -112,6 +116,29 @@ export async function publishFolder(options: PublishOptions): Promise<PublishRes
     });
     await ensureCache(git, layout.repo, pushUrl(data, options.recipe.publish));
     const remote = redactSecrets(pushUrl(data, options.recipe.publish));
+    const mirrorDir = options.recipe.publish?.mirror;
+    /** The static mirror of `commit` (publish.mirror), after the branch holds it. */
+    const mirror = async (commit: string): Promise<{ mirror?: MirrorResult }> => {
+      if (!mirrorDir) return {};
+      try {
+        return {
+          mirror: await updateMirror(git, {
+            dir: mirrorDir,
+            cache: layout.repo,
+            scratch: layout.mirrorScratch,
+            branch,
+            commit,
+            now: now(),
+          }),
+        };
+      } catch (error) {
+        const message = redactSecrets((error as Error).message);
+        throw publishFailure(
+          `${branch} holds ${commit.slice(0, 12)}, but its mirror in ${mirrorDir} (publish.mirror) was not written: ${message}`,
+          'fix that and run publish again: it writes the mirror of the commit the branch holds (the instances reading the mirror keep the previous version meanwhile)',
+        );
+      }
+    };
 
     const folder = await scanFolder(options.from);
     const entries = [...folder.values()].filter((e) => e.kind !== 'dir').length;
@@ -138,6 +165,7 @@ export async function publishFolder(options: PublishOptions): Promise<PublishRes
         commit: tip!,
         previous: tip!,
         archives: [],
+        ...(await mirror(tip!)),
         durationMs: ms(t0),
       });
     }
@@ -184,6 +212,7 @@ export async function publishFolder(options: PublishOptions): Promise<PublishRes
         commit: tip!,
         previous: tip!,
         archives,
+        ...(await mirror(tip!)),
         durationMs: ms(t0),
       });
     }
@@ -234,8 +263,10 @@ export async function publishFolder(options: PublishOptions): Promise<PublishRes
     }
     await push(git, branch, commit, tip, remote);
     await git.run(['update-ref', 'refs/gitstrap/fetched', commit]);
+    const mirrored = await mirror(commit);
     await git.run(['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet']);
     return finish(layout, {
+      ...mirrored,
       ...base,
       skippedChecks,
       outcome: 'published',
@@ -266,6 +297,7 @@ function cleanLeftovers(layout: ReturnType<typeof publishLayout>): void {
   for (const file of [layout.index, `${layout.index}.lock`]) rmSync(file, { force: true });
   rmSync(layout.blobs, { recursive: true, force: true });
   rmSync(layout.scratch, { recursive: true, force: true });
+  rmSync(layout.mirrorScratch, { recursive: true, force: true });
   if (!existsSync(layout.repo)) return;
   // Under the publish lock no git of ours runs here: any *.lock is a dead process's.
   const sweep = (dir: string) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { GitstrapError } from '../lib/errors.js';
+import { INSTANCE_PATHS } from '../lib/instance-paths.js';
 import { redactSecrets } from '../lib/redact.js';
 import { suggest } from '../lib/suggest.js';
 import { describeOversize, formatCount, MAX_REPORTED_PROBLEMS, OVERSIZE_HINT } from './limits.js';
@@ -78,7 +79,11 @@ export interface ResolveOptions {
 
 /** The folders `--recipe NAME` looks in: ./recipes, /etc/gitstrap/recipes, then gitstrap's own. */
 export function defaultSearchDirs(cwd: string, builtinDir?: string): string[] {
-  return [path.join(cwd, 'recipes'), '/etc/gitstrap/recipes', ...(builtinDir ? [builtinDir] : [])];
+  return [
+    path.join(cwd, 'recipes'),
+    INSTANCE_PATHS.recipesDir,
+    ...(builtinDir ? [builtinDir] : []),
+  ];
 }
 
 /** Turns `--recipe NAME|PATH` into a file path, or explains what exists instead. */

@@ -2,6 +2,8 @@
 // reference (docs/recipes.md). scripts/gen.ts writes them; a test fails when the files are stale.
 import * as z from 'zod';
 import { DURATION_PATTERN } from '../lib/duration.js';
+import type { RuleName } from './rules.js';
+import { RULES_IN_JSON_SCHEMA, type SchemaPart, type SchemaSite } from './rules-in-json-schema.js';
 import { recipeSchema } from './schema.js';
 
 type JsonSchema = {
@@ -21,6 +23,7 @@ type JsonSchema = {
   $schema?: string;
   $id?: string;
   title?: string;
+  allOf?: SchemaPart[];
 };
 
 /** The JSON Schema editors use to complete and check recipes. */
@@ -30,12 +33,62 @@ export function recipeJsonSchema(): JsonSchema {
     target: 'draft-7',
     unrepresentable: 'any',
   }) as JsonSchema;
+  addRules(schema);
   return {
     $schema: schema.$schema,
     $id: 'https://gitstrap.dev/recipe.schema.json',
     title: 'gitstrap recipe',
     ...schema,
   };
+}
+
+/** The object schema at `site` ("data.transform[]": the items of data.transform). */
+function nodeAt(root: JsonSchema, site: SchemaSite): JsonSchema {
+  let node = root;
+  for (const step of site === '' ? [] : site.split('.')) {
+    const key = step.replace(/\[\]$/, '');
+    const object = node.properties ? node : node.anyOf?.find((a) => a.properties);
+    let next = object?.properties?.[key];
+    if (next !== undefined && step.endsWith('[]')) next = next.items;
+    if (next === undefined) throw new Error(`the recipe schema has no ${site}`);
+    node = next.properties ? next : (next.anyOf?.find((a) => a.properties) ?? next);
+  }
+  return node;
+}
+
+/** Adds the cross-field rules JSON Schema can express (rules-in-json-schema.ts), each with allOf. */
+function addRules(root: JsonSchema): void {
+  for (const [name, rule] of Object.entries(RULES_IN_JSON_SCHEMA)) {
+    if (!('schema' in rule)) continue;
+    for (const [site, part] of Object.entries(rule.schema) as Array<[SchemaSite, SchemaPart]>) {
+      const node = nodeAt(root, site);
+      node.allOf = [
+        ...(node.allOf ?? []),
+        { $comment: `rule ${name} (src/recipe/rules.ts)`, ...part },
+      ];
+    }
+  }
+}
+
+/** The reference's last section: which cross-field rules editors check, and which only validate. */
+function rulesSection(): string[] {
+  const entries = Object.entries(RULES_IN_JSON_SCHEMA) as Array<
+    [RuleName, (typeof RULES_IN_JSON_SCHEMA)[RuleName]]
+  >;
+  const out = [
+    '## Rules across keys',
+    '',
+    'Besides the types above, `bootstrap validate` checks rules that span keys (`src/recipe/rules.ts`).',
+    'Editors check these too (they are in `schema.json`):',
+    '',
+  ];
+  for (const [, rule] of entries) if ('schema' in rule) out.push(`- ${rule.summary}`);
+  out.push('', 'Only `bootstrap validate` checks these (JSON Schema cannot say them):', '');
+  for (const [, rule] of entries) {
+    if ('validateOnly' in rule) out.push(`- ${rule.summary}: ${rule.validateOnly}`);
+  }
+  out.push('');
+  return out;
 }
 
 function typeOf(s: JsonSchema): string {
@@ -99,5 +152,6 @@ export function recipeReference(): string {
     '',
   ];
   sections(recipeJsonSchema(), '', out);
+  out.push(...rulesSection());
   return out.join('\n').trimEnd() + '\n';
 }

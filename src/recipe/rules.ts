@@ -246,8 +246,39 @@ const dataSubmodulesInsideSparse: Rule = (r) => {
   });
 };
 
-/** Every cross-field rule, in the order their problems are reported. */
-export const rules: readonly Rule[] = [
+/** What the static source does not carry: a bundle holds one commit's tree, nothing fetched later. */
+const staticSourceTakesWholeCommits: Rule = (r) => {
+  const data = r.data;
+  if (!data?.source?.static) return [];
+  const hint =
+    'remove it, or pull from data.repo with git (remove data.source): the static mirror carries one commit of the data repo, whole';
+  const issues: RuleIssue[] = [];
+  const refuse = (key: string, what: string) =>
+    issues.push({
+      path: ['data', key],
+      message: `data.${key} ${what}, which data.source.static does not support`,
+      hint,
+    });
+  if (data.submodules) refuse('submodules', 'fetches submodules from their own repos');
+  if (data.lfs) refuse('lfs', 'downloads Git LFS objects from the LFS endpoint of data.repo');
+  if (data.sparse) refuse('sparse', 'checks out part of the data repo');
+  if (data.filter) refuse('filter', 'makes a partial clone');
+  if (/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(data.ref)) {
+    issues.push({
+      path: ['data', 'ref'],
+      message:
+        'data.ref pins a commit, but data.source.static follows the branch the mirror publishes',
+      hint: 'set data.ref to the branch bootstrap publish pushes (e.g. main), or remove data.source to pin a commit',
+    });
+  }
+  return issues;
+};
+
+/**
+ * Every cross-field rule by name, in the order their problems are reported. Which of them the editor
+ * JSON Schema carries too is said once per rule in rules-in-json-schema.ts.
+ */
+export const rules = {
   installStepsHaveOneAction,
   installStepNamesAreUnique,
   packageStepsTakeNoCommandOptions,
@@ -262,9 +293,12 @@ export const rules: readonly Rule[] = [
   registryNeedsNpmSource,
   submoduleUrlsNeedSubmodules,
   dataSubmodulesInsideSparse,
-];
+  staticSourceTakesWholeCommits,
+} as const satisfies Record<string, Rule>;
+
+export type RuleName = keyof typeof rules;
 
 /** Runs every rule over a schema-valid recipe. */
 export function checkRules(recipe: Recipe): RuleIssue[] {
-  return rules.flatMap((rule) => rule(recipe));
+  return Object.values(rules).flatMap((rule) => rule(recipe));
 }

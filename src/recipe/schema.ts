@@ -327,9 +327,29 @@ export const dataLimits = z
     'Limits on what extract transforms and Git LFS write for one version; a version over a limit is not published. Without this key the defaults apply.',
   );
 
+/** Where the agent pulls data versions from: the data repo itself (git, the default), or a static mirror. */
+export const dataSource = z
+  .strictObject({
+    static: z
+      .string()
+      .refine((v) => !CONTROL.test(v) && !/\s/.test(v), {
+        error: 'must not contain spaces or control characters',
+      })
+      .refine((v) => /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v), {
+        error: 'expected an http:// or https:// URL of a folder, without ?query or #fragment',
+      })
+      .describe(
+        'The URL of the folder `bootstrap publish` mirrors into (publish.mirror), served by any HTTP host, S3 or a CDN, e.g. https://cdn.example/open-qa/. A poll is a conditional GET of its gitstrap-data.json (an unchanged version answers 304 and runs no git); a new version is one git bundle, checked against the sha256 and the commit the pointer names before it is built. No credentials are sent. Not with data.submodules, data.lfs, data.sparse or data.filter, nor a data.ref that pins a commit.',
+      ),
+  })
+  .describe(
+    'Where the agent pulls data versions from. Without this key: from data.repo with git. With static: from the static mirror of data.repo (data.repo stays the repo of record).',
+  );
+
 export const data = z
   .strictObject({
     repo: repoUrl.describe('Where the data lives.'),
+    source: dataSource.optional(),
     ref: gitRef.default('main'),
     mount: relativePath
       .refine((v) => v.split('/').every((s) => s !== '' && !s.startsWith('.')), {
@@ -431,6 +451,15 @@ export const publish = z
       .default(0)
       .describe(
         'The most commits `bootstrap publish` leaves on data.ref. A publish past it re-creates the newest ones (same trees, messages, authors and dates) on a new root and force-pushes them with a lease, so the repo stops growing; agents fetching the old tip then get the new one. 0 keeps every commit.',
+      ),
+    mirror: z
+      .string()
+      .refine((v) => v.startsWith('/') && !CONTROL.test(v) && !v.split('/').includes('..'), {
+        error: 'expected an absolute path on the publishing machine, without ".." segments',
+      })
+      .optional()
+      .describe(
+        'A folder on the publishing machine that every publish also writes the static mirror into: a git bundle of the new commit (and one from the previous commit), then gitstrap-data.json naming them, by atomic rename. Upload it to S3 (aws s3 sync) or serve it over HTTP; agents read it with data.source.static.',
       ),
     schedule: z
       .string()

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import { ServeError, treeOf, type FileKind } from './fast-path.js';
 import { listFolder, renderListing } from './directory-listing.js';
 import { requestInfoOf } from './request-info.js';
-import { resolveInside } from './resolve-file.js';
+import { resolveInside } from '../lib/resolve-inside.js';
 import { sendHtml, sendRedirect, sendText, statusLine } from './responses.js';
 import { sendFile } from './send-file.js';
 import { isTemplateFile, pageFileFor } from './site.js';

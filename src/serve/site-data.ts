@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { isCleanlyInside } from './resolve-file.js';
+import { isInside } from '../lib/resolve-inside.js';
 
 /** Data files larger than this are refused (a template context is not a place for them). */
 export const MAX_DATA_FILE_BYTES = 16 * 1024 * 1024;
@@ -85,7 +85,7 @@ function readDataFile(file: string, root: string): unknown {
 function safeReal(file: string, root: string): string | undefined {
   try {
     const real = realpathSync.native(file);
-    return isCleanlyInside(root, real) ? real : undefined;
+    return isInside(root, real, true) ? real : undefined;
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { resolveInside } from './resolve-file.js';
+import { resolveInside } from '../lib/resolve-inside.js';
 import { dataDescriptors, makeContext, SiteDataError } from './site-data.js';
 
 /** A template that does not parse or render; the message names the file. */

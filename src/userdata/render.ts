@@ -14,7 +14,8 @@ import {
 } from './guard.js';
 import { compactShell, compactUnit } from './compact.js';
 import { buildMultipart } from './multipart.js';
-import { INSTANCE_PATHS, recipePath } from './paths.js';
+import { agentRuntimeEnvLine } from '../lib/agent-runtime-env.js';
+import { INSTANCE_PATHS, recipePath } from '../lib/instance-paths.js';
 import { packUserData } from './ec2-limit.js';
 import { loadTemplates, type Templates } from './templates.js';
 
@@ -115,6 +116,7 @@ export function planWriteFiles(
   const unitContext = {
     ...context,
     packages: recipe.service.install.some((step) => step.packages !== undefined),
+    agentRuntimeEnv: agentRuntimeEnvLine(),
   };
   const files = [
     textFile(recipePath(recipe.name), recipeFileText(recipe), '0644', {

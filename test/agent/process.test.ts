@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runCommand } from '../../src/agent/run-command.js';
-import { backoffDelay, startSupervisor } from '../../src/agent/supervisor.js';
+import { startSupervisor } from '../../src/agent/supervisor.js';
+import { backoffDelay } from '../../src/lib/backoff.js';
 import { memoryLogger } from '../../src/lib/log.js';
 import { waitFor } from '../helpers/proc.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -72,7 +73,7 @@ describe('runCommand', () => {
 describe('supervisor', () => {
   test('backoff doubles and is capped', () => {
     assert.deepEqual(
-      [1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, 500, 10_000)),
+      [1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, { baseMs: 500, capMs: 10_000 })),
       [500, 1000, 2000, 4000, 8000, 10_000, 10_000],
     );
   });

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { AGENT_RUNTIME_ENV } from '../../src/lib/agent-runtime-env.js';
 import { commitFiles, git } from '../helpers/git.js';
 import { requireTool } from '../helpers/tools.js';
 import { get, makeRepos, post, startAgent, type StartOptions } from './harness.js';
@@ -137,7 +138,7 @@ export function runtimeTests(form: AgentForm): void {
     assert.ok(agent.logs().some((l) => l.event === 'step.done' && l.step === 'gitstrap-npm'));
   });
 
-  test('node (start): its own server on {port}, proxied; the data at {data}', async (t) => {
+  test("node (start): its own server on {port}, proxied; the data at {data}; the agent runs with its unit's heap settings and the service does not inherit them", async (t) => {
     const repos = await makeRepos(
       t,
       {
@@ -147,7 +148,8 @@ export function runtimeTests(form: AgentForm): void {
           'const [port, lots] = process.argv.slice(2);',
           'http.createServer((req, res) => {',
           "  res.setHeader('content-type', 'text/plain');",
-          "  res.end(req.url + ' ' + fs.readFileSync(path.join(lots, 'lots.json'), 'utf8'));",
+          "  const inherited = ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'].filter((k) => k in process.env);",
+          "  res.end(req.url + ' ' + fs.readFileSync(path.join(lots, 'lots.json'), 'utf8') + ' inherited:' + inherited.join(','));",
           "}).listen(Number(port), '127.0.0.1');",
         ].join('\n'),
       },
@@ -165,9 +167,10 @@ export function runtimeTests(form: AgentForm): void {
         },
         data: { repo: repos.dataUrl, mount: 'lots' },
       },
-      form(),
+      // As userdata/gitstrap@.service.hbs starts it: Node must accept the flag on every runtime.
+      { ...form(), env: { ...AGENT_RUNTIME_ENV } },
     );
-    assert.equal((await get(`${agent.url}/auction?x=1`)).body, '/auction?x=1 ["bike"]');
+    assert.equal((await get(`${agent.url}/auction?x=1`)).body, '/auction?x=1 ["bike"] inherited:');
     assert.ok(agent.logs().some((l) => l.event === 'step.done' && l.step === 'gitstrap-npm'));
   });
 

@@ -16,7 +16,7 @@ import { parseRecipe } from '../../src/recipe/load.js';
 import type { Recipe } from '../../src/recipe/schema.js';
 import { INSTANCE_PATHS, renderUserData } from '../../src/userdata/index.js';
 import { planExpiry, planFirstBootArgs } from '../../src/userdata/first-boot.js';
-import { recipePath } from '../../src/userdata/paths.js';
+import { recipePath } from '../../src/lib/instance-paths.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { requireTool } from '../helpers/tools.js';

@@ -1,7 +1,8 @@
 // The retry policy: which errors are retried, the backoff with jitter, the bound on attempts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backoffDelay, isRetryable, withRetry } from '../../src/ec2/retry.js';
+import { isRetryable, withRetry } from '../../src/ec2/retry.js';
+import { backoffDelay } from '../../src/lib/backoff.js';
 import { awsError } from './fake-cloud.js';
 
 describe('retry of throttled calls', () => {

@@ -1,6 +1,6 @@
 // `bootstrap packages --recipe X [--set ...]`: installs the recipe's OS packages with apt-get or dnf
 // (the one step that runs as root; the systemd unit runs it before the agent). Idempotent.
-import { defaultStateRoot } from '../../agent/layout.js';
+import { defaultStateRoot } from '../../lib/instance-paths.js';
 import { installRecipePackages } from '../../agent/recipe-packages.js';
 import { detectPackageManager, processPackageRunner } from '../../agent/packages.js';
 import { failedStepName, startFailureOf, writeStartFailure } from '../../agent/start-failure.js';
@@ -13,7 +13,7 @@ const command: Command = {
   usage: `  sudo bootstrap packages --recipe NAME|PATH [--set KEY=VALUE ...] [--root DIR]
 ${RECIPE_USAGE}
       --root DIR            the agent's state root, where a failure is recorded for first boot
-                            (default /var/lib/gitstrap/NAME)`,
+                            (default ${defaultStateRoot('NAME')})`,
   options: { ...recipeOptions, root: { type: 'string' } },
   async run(args, ctx) {
     const { recipe } = recipeFromArgs(args, ctx);

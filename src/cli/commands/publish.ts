@@ -10,7 +10,7 @@ import type { Recipe } from '../../recipe/schema.js';
 import { publishFolder, type PublishResult } from '../../publish/publish.js';
 import { flagOpt, RECIPE_USAGE, recipeOptions, stringOpt, type Command } from '../command.js';
 import { recipeFromArgs } from '../recipe-arg.js';
-import { defaultStateRoot } from './sync.js';
+import { defaultStateRoot } from '../../lib/instance-paths.js';
 
 /** One line for a person: what the publish did. */
 export function describePublish(r: PublishResult): string {
@@ -19,7 +19,10 @@ export function describePublish(r: PublishResult): string {
     (a) => `${a.path} ${(a.bytes / 1024).toFixed(1)} KB, ${a.members} members`,
   );
   const what = `${r.entries} files${archives.length ? ` (${archives.join('; ')})` : ''}`;
-  const notes = r.skippedChecks.map((c) => `\n  note: ${c}`).join('');
+  const mirror = r.mirror
+    ? `\n  mirror: ${r.mirror.dir} ${r.mirror.updated ? 'now names' : 'already named'} ${short(r.mirror.commit)} (${r.mirror.bundles.map((b) => `${b.file} ${(b.size / 1024).toFixed(1)} KB`).join('; ')})`
+    : '';
+  const notes = r.skippedChecks.map((c) => `\n  note: ${c}`).join('') + mirror;
   if (r.outcome === 'unchanged') {
     return `unchanged: ${r.branch} already holds this folder at ${short(r.commit)} (${what}; ${r.durationMs} ms)${notes}`;
   }
@@ -43,7 +46,7 @@ const command: Command = {
 ${RECIPE_USAGE}
       --from DIR            the folder to publish: what the instances should serve (their data/current)
       --message M           the commit message (default "Publish DIR at TIME")
-      --root DIR            the publisher's state root (default /var/lib/gitstrap/NAME); its cache and
+      --root DIR            the publisher's state root (default ${defaultStateRoot('NAME')}); its cache and
                             lock live in DIR/publish
       --once                publish once (cron, systemd timers, scripts): exit 0 when published or
                             unchanged, 1 when the folder or recipe is refused, 3 on failure

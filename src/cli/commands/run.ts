@@ -1,8 +1,9 @@
 // `bootstrap run --recipe X [--set ...] [--root DIR]` (also plain `bootstrap --recipe X`): turns this
 // machine into the service and keeps it running until SIGTERM/Ctrl-C. The agent is src/agent/agent.ts.
+import { withoutAgentRuntimeEnv } from '../../lib/agent-runtime-env.js';
 import { runAgent } from '../../agent/agent.js';
 import { createDataEngine } from '../../agent/data-engine.js';
-import { defaultStateRoot } from '../../agent/layout.js';
+import { defaultStateRoot } from '../../lib/instance-paths.js';
 import { startFailureOf, writeStartFailure } from '../../agent/start-failure.js';
 import { jsonLogger } from '../../lib/log.js';
 import { createAgentServer } from '../../serve/index.js';
@@ -13,7 +14,7 @@ const command: Command = {
   name: 'run',
   usage: `  bootstrap [run] --recipe NAME|PATH [--set KEY=VALUE ...] [--root DIR]
 ${RECIPE_USAGE}
-      --root DIR            the agent's state root (default /var/lib/gitstrap/NAME)`,
+      --root DIR            the agent's state root (default ${defaultStateRoot('NAME')})`,
   options: { ...recipeOptions, root: { type: 'string' } },
   async run(args, ctx) {
     let recipe;
@@ -33,7 +34,7 @@ ${RECIPE_USAGE}
       recipe,
       root,
       recipeArg: stringOpt(args, 'recipe') ?? recipe.name,
-      env: ctx.env,
+      env: withoutAgentRuntimeEnv(ctx.env),
       logger,
       signal: ctx.signal,
       createServer: createAgentServer,

@@ -10,14 +10,10 @@ import {
 } from '../../../data-sync/src/index.js';
 import { durationMs } from '../../lib/duration.js';
 import { ExitCode, GitstrapError } from '../../lib/errors.js';
+import { defaultStateRoot } from '../../lib/instance-paths.js';
 import { jsonLogger } from '../../lib/log.js';
 import { flagOpt, RECIPE_USAGE, recipeOptions, stringOpt, type Command } from '../command.js';
 import { recipeFromArgs } from '../recipe-arg.js';
-
-/** The state root a recipe's agent uses when --root is not given. */
-export function defaultStateRoot(name: string): string {
-  return `/var/lib/gitstrap/${name}`;
-}
 
 /** One line for a person: what happened to the data. */
 export function describeResult(r: SyncResult): string {
@@ -61,7 +57,7 @@ const command: Command = {
   name: 'sync',
   usage: `  bootstrap sync --recipe NAME|PATH [--set KEY=VALUE ...] [--root DIR] [--once | --rollback] [--json]
 ${RECIPE_USAGE}
-      --root DIR            the state root (default /var/lib/gitstrap/NAME); data lives in DIR/data
+      --root DIR            the state root (default ${defaultStateRoot('NAME')}); data lives in DIR/data
       --once                sync once: exit 0 when published or unchanged, 3 on failure
       --rollback            point data/current back at the previous kept version
       --json                print each result as JSON

@@ -1,5 +1,7 @@
-// Where gitstrap puts things on an instance (docs/architecture.md, "the on-disk contract"). The
-// first-boot script and the systemd units are rendered with these, so they cannot disagree.
+// Where gitstrap puts things on an instance (docs/architecture.md, "the on-disk contract"): the one
+// place these paths are written. The first-boot script and the systemd units are rendered with them,
+// and the agent, the recipe search, the installer and the CLI's defaults import them, so they cannot
+// disagree. (In lib, since the recipe layer needs the recipes folder.)
 
 /** Absolute paths on the instance. Plain characters only: they also go into systemd units. */
 export const INSTANCE_PATHS = {
@@ -13,6 +15,8 @@ export const INSTANCE_PATHS = {
   expiresAt: '/var/lib/gitstrap/expires-at',
   /** The first-boot script (kept, so a person can run it again). */
   firstBoot: '/usr/local/lib/gitstrap/first-boot.sh',
+  /** Installer mode: what the installed system runs once at first boot (the script, its arguments). */
+  kickstartFirstBoot: '/usr/local/lib/gitstrap/kickstart-first-boot.sh',
   /** What runs the agent, whatever the source. */
   bin: '/usr/local/bin/bootstrap',
   /** The self-contained agent bundle (agent.source {url, sha256}). */
@@ -33,4 +37,9 @@ export type InstancePaths = typeof INSTANCE_PATHS;
 /** The instance path of a recipe. */
 export function recipePath(name: string): string {
   return `${INSTANCE_PATHS.recipesDir}/${name}.yaml`;
+}
+
+/** An agent's state root when --root is not given: /var/lib/gitstrap/NAME. */
+export function defaultStateRoot(recipeName: string): string {
+  return `${INSTANCE_PATHS.stateDir}/${recipeName}`;
 }
