@@ -6,7 +6,8 @@
 //   BENCH_MEMORY_RUNS=3 BENCH_MEMORY_SECONDS=10 npm run bench:memory
 //
 // Each runtime runs twice: with the settings the agent's systemd unit gives it
-// (src/lib/agent-runtime-env.ts: as on an instance) and with Node's defaults (the baseline).
+// (src/lib/agent-runtime-env.ts: as on an instance) and without them (the baseline; `bootstrap run`
+// sets its V8 flag on itself either way).
 // Figures: VmRSS from /proc/PID/status 3 s after agent.ready (idle), and VmHWM (the kernel's peak
 // RSS since start) after the load (peak). Medians of the runs; target <= 80 MB peak on each Node.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -50,7 +51,7 @@ function runtimes(): Runtime[] {
   const { NODE_OPTIONS: _o, MALLOC_ARENA_MAX: _m, ...clean } = process.env;
   return found.flatMap((r) => [
     { ...r, label: `${r.label}, unit settings`, env: { ...clean, ...AGENT_RUNTIME_ENV } },
-    { ...r, label: `${r.label}, Node defaults`, env: clean },
+    { ...r, label: `${r.label}, no unit env`, env: clean },
   ]);
 }
 

@@ -1,14 +1,21 @@
 // `npm run bench:serve`: requests per second of the agent server against nginx serving the same
 // folder, side by side in one run, with the same load generator (wrk): 1,000 small JSON files
 // (2 KB) and one 200 KB file, without and with If-None-Match. Servers are pinned to CPU 0 and wrk
-// to CPU 1. Plain express.static is a reference line. Prints medians of several rounds and ratios,
-// then the real agent's memory (bench/serve-memory.ts; BENCH_SKIP_MEMORY=1 leaves it out).
+// to CPU 1. The agent runs as it ships: src/serve bundled by esbuild as scripts/build.mjs bundles
+// the agent (run through tsx it pays a few microseconds more per request). Two reference lines:
+// `node:http` is the least any node:http server does for these answers (the agent's headers and
+// ETags, precomputed, looked up by req.url, no checks): the floor under the agent's figures; plain
+// express.static is the other. Prints medians of several rounds and ratios, then the real agent's
+// memory (bench/serve-memory.ts; BENCH_SKIP_MEMORY=1 leaves it out).
 //
 //   BENCH_ROUNDS=3 BENCH_SECONDS=4 BENCH_CONNECTIONS=32 npm run bench:serve
 //
-// The script also runs the servers it measures: `tsx bench/serve.ts --serve agent|express ROOT PORT`.
+// The script also runs the servers it measures: `tsx bench/serve.ts --serve agent|express ROOT PORT`
+// (the agent through tsx, e.g. for `node --cpu-prof`); the bundled agent and node:http floor are
+// written to ROOT/bench-servers.mjs and run as `node bench-servers.mjs agent|floor ROOT PORT`.
+import { build } from 'esbuild';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,11 +31,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SMALL_FILES = 1000;
 const SMALL_BYTES = 2048;
 const BIG_BYTES = 200 * 1024;
+/** Linux's USER_HZ: the unit of /proc/PID/stat's times. */
+const CLOCK_TICKS =
+  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 // `agent` runs as its systemd unit runs it (src/lib/agent-runtime-env.ts: a 1 MB young
 // generation); `agent, defaults` is the same server with Node's defaults, to show what that costs.
-type ServerName = 'nginx' | 'agent' | 'agent, defaults' | 'express.static';
-const SERVERS: ServerName[] = ['nginx', 'agent', 'agent, defaults', 'express.static'];
+type ServerName = 'nginx' | 'agent' | 'agent, defaults' | 'node:http' | 'express.static';
+const SERVERS: ServerName[] = ['nginx', 'agent', 'agent, defaults', 'node:http', 'express.static'];
 
 interface Scenario {
   name: string;
@@ -47,20 +57,8 @@ if (process.argv[2] === '--serve') {
 
 async function serve(kind: 'agent' | 'express', root: string, port: number): Promise<void> {
   if (kind === 'agent') {
-    const { createAgentServer } = await import('../src/serve/index.js');
-    const server = createAgentServer({
-      runtime: 'static',
-      serviceDir: () => path.join(root, 'site'),
-      dataMount: 'data',
-      dataDir: () => path.join(root, 'data'),
-      status: () => ({
-        recipe: { name: 'bench', runtime: 'static' },
-        service: { repo: '/bench', ref: 'main' },
-        startedAt: new Date().toISOString(),
-      }),
-      health: () => ({ ok: true, reasons: [] }),
-    });
-    await server.listen(port, '127.0.0.1');
+    const { startBenchAgent } = await import('./serve-agent.js');
+    await startBenchAgent(root, port);
   } else {
     const express = (await import('express')).default;
     const app = express();
@@ -94,40 +92,32 @@ async function main(): Promise<void> {
       nginx: await freeLoopbackPort(),
       agent: await freeLoopbackPort(),
       'agent, defaults': await freeLoopbackPort(),
+      'node:http': await freeLoopbackPort(),
       'express.static': await freeLoopbackPort(),
     };
+    const pids = new Map<ServerName, number | undefined>();
     children.push(startNginx(nginx, taskset, root, ports.nginx));
+    pids.set('nginx', children.at(-1)!.pid);
+    const servers = await bundleServers(root);
     const self = fileURLToPath(import.meta.url);
-    for (const [name, kind] of [
-      ['agent', 'agent'],
-      ['agent, defaults', 'agent'],
-      ['express.static', 'express'],
-    ] as const) {
+    const commands: Record<Exclude<ServerName, 'nginx'>, string[]> = {
+      agent: [servers, 'agent', root],
+      'agent, defaults': [servers, 'agent', root],
+      'node:http': [servers, 'floor', root],
+      'express.static': ['--import', 'tsx', self, '--serve', 'express', root],
+    };
+    for (const [name, args] of Object.entries(commands) as Array<[ServerName, string[]]>) {
       children.push(
-        spawn(
-          taskset,
-          [
-            '-c',
-            '0',
-            process.execPath,
-            '--import',
-            'tsx',
-            self,
-            '--serve',
-            kind,
-            root,
-            String(ports[name]),
-          ],
-          {
-            stdio: ['ignore', 'pipe', 'inherit'],
-            env: {
-              ...process.env,
-              NODE_ENV: 'production',
-              ...(name === 'agent' ? AGENT_RUNTIME_ENV : {}),
-            },
+        spawn(taskset, ['-c', '0', process.execPath, ...args, String(ports[name])], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: {
+            ...process.env,
+            NODE_ENV: 'production',
+            ...(name === 'agent' ? AGENT_RUNTIME_ENV : {}),
           },
-        ),
+        }),
       );
+      pids.set(name, children.at(-1)!.pid); // taskset execs the server: the same process
     }
     for (const name of SERVERS) await waitForPort(ports[name]);
     // Every server must answer the same bytes before its rate means anything.
@@ -169,24 +159,99 @@ async function main(): Promise<void> {
         runWrk(wrk, taskset, ports[name], scripts.get(`${scenario.name}|${name}`)!, 1);
     }
     const results = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of scenarios) {
         // Alternate the order each round so no server always runs right after another.
         const order = round % 2 === 1 ? SERVERS : [...SERVERS].reverse();
         for (const name of order) {
           const key = `${scenario.name}|${name}`;
-          const rate = runWrk(wrk, taskset, ports[name], scripts.get(key)!, SECONDS);
+          const before = cpuSeconds(pids.get(name));
+          const { rate, requests } = runWrk(wrk, taskset, ports[name], scripts.get(key)!, SECONDS);
+          const used = cpuSeconds(pids.get(name)) - before;
           results.set(key, [...(results.get(key) ?? []), rate]);
+          cpu.set(key, [...(cpu.get(key) ?? []), (used * 1e6) / requests]);
         }
       }
       process.stderr.write(`  round ${round}/${ROUNDS} done\n`);
     }
-    printTable(scenarios, results);
+    printTable(scenarios, results, cpu);
   } finally {
     stopAll();
     rmSync(root, { recursive: true, force: true });
   }
   if (!process.env.BENCH_SKIP_MEMORY) await measureAgentMemory(wrk);
+}
+
+/**
+ * Bundles the servers that run from a bundle into ROOT/bench-servers.mjs: the agent's server
+ * (src/serve, as scripts/build.mjs bundles it into the agent) and the node:http floor.
+ */
+async function bundleServers(root: string): Promise<string> {
+  const outfile = path.join(root, 'bench-servers.mjs');
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  await build({
+    stdin: { contents: serversSource(), resolveDir: repo, loader: 'ts', sourcefile: 'servers.ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'esm',
+    outfile,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+    },
+  });
+  return outfile;
+}
+
+/** The source of ROOT/bench-servers.mjs (a function: main() runs before module constants exist). */
+function serversSource(): string {
+  return `
+import http from 'node:http';
+import path from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startBenchAgent } from './bench/serve-agent.ts';
+import { contentHash } from './src/serve/cache-entry.ts';
+import { computeSecurityHeaders, flattenHeaders } from './src/serve/security-headers.ts';
+
+const [kind, root, port] = process.argv.slice(2);
+if (kind === 'agent') {
+  await startBenchAgent(root, Number(port));
+} else {
+  // The floor: the agent's 200 and 304 header arrays for each file, built once; a request is a
+  // Map lookup by req.url, a scan of rawHeaders for If-None-Match, writeHead and end.
+  const security = flattenHeaders(computeSecurityHeaders());
+  const files = new Map();
+  for (const name of readdirSync(path.join(root, 'data'))) {
+    const body = readFileSync(path.join(root, 'data', name));
+    const etag = '"' + contentHash(body) + '"';
+    const common = ['ETag', etag, 'Cache-Control', 'no-cache', 'Vary', 'Accept-Encoding', ...security];
+    const ok = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(body.length), ...common];
+    files.set('/data/' + name, { body, etag, ok, notModified: common });
+  }
+  const server = http.createServer((req, res) => {
+    const file = files.get(req.url);
+    if (file === undefined) {
+      res.writeHead(404, ['Content-Length', '0']);
+      return res.end();
+    }
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === 13 && raw[i].toLowerCase() === 'if-none-match' && raw[i + 1] === file.etag) {
+        res.writeHead(304, file.notModified);
+        return res.end();
+      }
+    }
+    res.writeHead(200, file.ok);
+    res.end(file.body);
+  });
+  await new Promise((resolve) => server.listen(Number(port), '127.0.0.1', resolve));
+}
+process.stdout.write('ready\\n');
+`;
 }
 
 function writeData(root: string): string[] {
@@ -293,7 +358,7 @@ function runWrk(
   port: number,
   script: string,
   seconds: number,
-): number {
+): { rate: number; requests: number } {
   const run = spawnSync(
     taskset,
     [
@@ -315,8 +380,22 @@ function runWrk(
   const socket = /Socket errors: (.*)/.exec(run.stdout);
   if (socket) throw new Error(`port ${port}: socket errors: ${socket[1]}\n${run.stdout}`);
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
-  if (!rate) throw new Error(`could not read wrk's output:\n${run.stdout}`);
-  return Number(rate[1]);
+  const requests = /(\d+) requests in/.exec(run.stdout);
+  if (!rate || !requests) throw new Error(`could not read wrk's output:\n${run.stdout}`);
+  return { rate: Number(rate[1]), requests: Number(requests[1]) };
+}
+
+/**
+ * CPU seconds (user + system) a process has used, from /proc (NaN elsewhere). Per request, it is
+ * the steadier figure on a shared machine: time the server waits for a CPU is not counted.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
 }
 
 async function fetchEtags(port: number, paths: string[]): Promise<string[]> {
@@ -353,7 +432,11 @@ function get(
   });
 }
 
-function printTable(scenarios: Scenario[], results: Map<string, number[]>): void {
+function printTable(
+  scenarios: Scenario[],
+  results: Map<string, number[]>,
+  cpu: Map<string, number[]>,
+): void {
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     const mid = Math.floor(s.length / 2);
@@ -365,9 +448,11 @@ function printTable(scenarios: Scenario[], results: Map<string, number[]>): void
     'nginx req/s',
     'agent req/s',
     'agent, defaults',
+    'node:http req/s',
     'express.static req/s',
     'agent/nginx',
     'defaults/nginx',
+    'node:http/nginx',
     'static/nginx',
   ];
   // Ratios are the median of each round's ratio: the servers of one round ran back to back, so
@@ -377,19 +462,11 @@ function printTable(scenarios: Scenario[], results: Map<string, number[]>): void
     const base = results.get(`${s.name}|nginx`) ?? [];
     return median(mine.map((r, i) => r / (base[i] ?? NaN)));
   };
-  const rows = scenarios.map((s) => {
-    const [n, a, d, e] = SERVERS.map((name) => median(results.get(`${s.name}|${name}`) ?? [0]));
-    return [
-      s.name,
-      fmt(n!),
-      fmt(a!),
-      fmt(d!),
-      fmt(e!),
-      `${ratio(s, 'agent').toFixed(2)}x`,
-      `${ratio(s, 'agent, defaults').toFixed(2)}x`,
-      `${ratio(s, 'express.static').toFixed(2)}x`,
-    ];
-  });
+  const rows = scenarios.map((s) => [
+    s.name,
+    ...SERVERS.map((name) => fmt(median(results.get(`${s.name}|${name}`) ?? [0]))),
+    ...SERVERS.filter((name) => name !== 'nginx').map((name) => `${ratio(s, name).toFixed(2)}x`),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -402,10 +479,25 @@ function printTable(scenarios: Scenario[], results: Map<string, number[]>): void
   for (const s of scenarios.filter((s) => s.name !== '200 KB file')) {
     const r = ratio(s, 'agent');
     console.log(
-      `target: agent >= 0.80x nginx, ${s.name}: ${r >= 0.8 ? 'met' : 'NOT met'} (${r.toFixed(2)}x)`,
+      `target: agent >= 0.80x nginx, ${s.name}: ${r >= 0.8 ? 'met' : 'NOT met'} (${r.toFixed(2)}x; the node:http floor ${ratio(s, 'node:http').toFixed(2)}x)`,
     );
   }
   console.log('req/s: median of the rounds; ratios: median of the per-round ratios');
+  console.log('');
+  console.log('CPU time per request of the server process, µs (median of the rounds):');
+  const cpuHeader = ['scenario', ...SERVERS];
+  const cpuRows = scenarios.map((s) => [
+    s.name,
+    ...SERVERS.map((name) => median(cpu.get(`${s.name}|${name}`) ?? [NaN]).toFixed(1)),
+  ]);
+  const cpuWidths = cpuHeader.map((h, i) =>
+    Math.max(h.length, ...cpuRows.map((r) => r[i]!.length)),
+  );
+  for (const row of [cpuHeader, ...cpuRows])
+    console.log(
+      row.map((c, i) => (i === 0 ? c.padEnd(cpuWidths[i]!) : c.padStart(cpuWidths[i]!))).join('  '),
+    );
+  console.log('');
   console.log('rounds (req/s):');
   for (const s of scenarios) {
     for (const name of SERVERS)

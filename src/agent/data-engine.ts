@@ -5,10 +5,26 @@ import {
   createDataSync,
   createWebhookHandler,
   startSyncSchedule,
+  type DataSync,
   type DataSyncOptions,
 } from '../../data-sync/src/index.js';
 import { durationMs } from '../lib/duration.js';
-import type { DataEngine } from './agent.js';
+import type { WebhookHandler } from '../serve/types.js';
+
+/** Scheduled syncs, once started: stop them, or ask when the next one runs. */
+export interface DataSchedule {
+  stop(): void | Promise<void>;
+  nextRun(): Date | undefined;
+}
+
+/** The data engine as the agent uses it: syncs, plus the schedule and webhook built on them. */
+export interface DataEngine {
+  sync: DataSync;
+  /** Starts scheduled syncs (recipe data.schedule); undefined without a schedule. */
+  startSchedule?: () => DataSchedule;
+  /** The verified push webhook (recipe data.webhook); undefined without one. */
+  webhook?: WebhookHandler;
+}
 
 /** The real data engine for a recipe's data section; `signal` interrupts webhook syncs on shutdown. */
 export function createDataEngine(options: DataSyncOptions, signal?: AbortSignal): DataEngine {

@@ -3,6 +3,7 @@
 // units (planWriteFiles, the user-data renderer's own plan), and that first-boot script run once
 // with the same arguments, at first boot, by a one-shot unit. Pure apart from reading templates.
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { GitstrapError } from '../lib/errors.js';
 import type { Recipe } from '../recipe/schema.js';
 import { planExpiry, planFirstBootArgs } from '../userdata/first-boot.js';
@@ -55,6 +56,13 @@ WantedBy=multi-user.target
 `;
 }
 
+/** A write_files entry's bytes, as cloud-init would write them (b64, gz+b64 or plain text). */
+function decoded(f: { encoding?: 'b64' | 'gz+b64'; content: string }): Buffer {
+  if (f.encoding === 'gz+b64') return gunzipSync(Buffer.from(f.content, 'base64'));
+  if (f.encoding === 'b64') return Buffer.from(f.content, 'base64');
+  return Buffer.from(f.content);
+}
+
 /** Every file the kickstart's %post writes, in order. Pure apart from reading templates. */
 export function planKickstartFiles(recipe: Recipe, options: KickstartOptions): KickstartFile[] {
   const templates = loadTemplates(options.templatesDir);
@@ -65,7 +73,7 @@ export function planKickstartFiles(recipe: Recipe, options: KickstartOptions): K
   }).map((f) => ({
     path: f.path,
     mode: f.permissions,
-    content: f.encoding === 'b64' ? Buffer.from(f.content, 'base64') : Buffer.from(f.content),
+    content: decoded(f),
   }));
   files.push(
     {

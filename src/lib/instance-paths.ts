@@ -27,9 +27,8 @@ export const INSTANCE_PATHS = {
   /** The agent's template unit; instance = recipe name. */
   agentUnit: '/etc/systemd/system/gitstrap@.service',
   expireService: '/etc/systemd/system/gitstrap-expire.service',
+  /** The expiry timer, OnCalendar= the deployment's end (written at first boot). */
   expireTimer: '/etc/systemd/system/gitstrap-expire.timer',
-  /** The expiry timer's OnCalendar=, written at first boot. */
-  expireDropIn: '/etc/systemd/system/gitstrap-expire.timer.d/expires-at.conf',
 } as const;
 
 export type InstancePaths = typeof INSTANCE_PATHS;

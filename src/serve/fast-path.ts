@@ -174,19 +174,26 @@ function logFill(options: FillOptions, path: string, fill: Fill): void {
 
 /** Answers from a cache entry: 304 when If-None-Match matches, else the best encoding's body. */
 export function serveEntry(req: IncomingMessage, res: ServerResponse, entry: CacheEntry): void {
+  // The raw header list, scanned once: cheaper than building req.headers for three names.
   const raw = req.rawHeaders;
   let acceptEncoding: string | undefined;
   let ifNoneMatch: string | undefined;
+  let cacheControl: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 15 && name.toLowerCase() === 'accept-encoding') acceptEncoding = raw[i + 1];
-    else if (name.length === 13 && name.toLowerCase() === 'if-none-match') ifNoneMatch = raw[i + 1];
+    if (name.length === 15) {
+      if (name.toLowerCase() === 'accept-encoding') acceptEncoding = raw[i + 1];
+    } else if (name.length === 13) {
+      const lower = name.toLowerCase();
+      if (lower === 'if-none-match') ifNoneMatch = raw[i + 1];
+      else if (lower === 'cache-control') cacheControl = raw[i + 1];
+    }
   }
   const variant =
     entry.gzip === undefined && entry.br === undefined
       ? entry.identity
       : pickVariant(entry, acceptedEncodings(acceptEncoding));
-  if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, variant.etag)) {
+  if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, variant.etag, cacheControl)) {
     res.writeHead(304, variant.notModified);
     res.end();
     return;

@@ -1,9 +1,12 @@
 // Streaming a file too large for the cache: conditional GET (ETag, Last-Modified), HEAD and single
-// byte ranges, read from disk as it is sent.
+// byte ranges, read from disk as it is sent. The ETag (etag), the 304 decision (fresh) and the
+// Range header (range-parser) are the libraries Express's own file sending uses.
 import { createReadStream, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import etag from 'etag';
+import fresh from 'fresh';
+import parseRangeHeader from 'range-parser';
 import { contentTypeOf } from './content-types.js';
-import { matchesEtag } from './negotiate.js';
 import { sendText } from './responses.js';
 
 /** Sends the file at `file` (a real path already checked to be servable). */
@@ -14,11 +17,11 @@ export function sendFile(
   info: Stats,
   securityHeaders: readonly string[],
 ): void {
-  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+  const tag = etag(info); // W/"SIZE-MTIME", both in hex
   const modified = new Date(Math.floor(info.mtimeMs / 1000) * 1000).toUTCString();
   const common = [
     'ETag',
-    etag,
+    tag,
     'Last-Modified',
     modified,
     'Cache-Control',
@@ -27,12 +30,8 @@ export function sendFile(
     'bytes',
     ...securityHeaders,
   ];
-  const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
-  if (
-    (inm !== undefined && matchesEtag(inm, etag)) ||
-    (inm === undefined && ims !== undefined && Date.parse(ims) >= Date.parse(modified))
-  ) {
+  // If-None-Match (weak comparison), or else If-Modified-Since; never for Cache-Control: no-cache.
+  if (fresh(req.headers, { etag: tag, 'last-modified': modified })) {
     res.writeHead(304, common);
     res.end();
     return;
@@ -43,7 +42,7 @@ export function sendFile(
   const extra: string[] = [];
   const range = req.headers.range;
   const ifRange = req.headers['if-range'];
-  if (range !== undefined && (ifRange === undefined || ifRange === etag || ifRange === modified)) {
+  if (range !== undefined && (ifRange === undefined || ifRange === tag || ifRange === modified)) {
     const parsed = parseRange(range, info.size);
     if (parsed === 'unsatisfiable') {
       sendText(res, securityHeaders, 416, undefined, ['Content-Range', `bytes */${info.size}`]);
@@ -73,24 +72,24 @@ export function sendFile(
   stream.pipe(res);
 }
 
-/** One "bytes=a-b" range within `size`; undefined to ignore the header (multiple or malformed). */
+/**
+ * One byte range of a file of `size` bytes from a Range header (range-parser, overlapping ranges
+ * combined): [start, end] inclusive; 'unsatisfiable' (a 416) when no range lies in the file;
+ * undefined to ignore the header and send the whole file (malformed, not bytes, or several
+ * ranges, which would need a multipart answer).
+ */
 export function parseRange(
   header: string,
   size: number,
 ): [number, number] | 'unsatisfiable' | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    if (suffix === 0) return 'unsatisfiable';
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  const ranges = parseRangeHeader(size, header, { combine: true });
+  if (ranges === -1) {
+    // range-parser drops a suffix longer than the file ("bytes=-500" of 100 bytes); RFC 9110
+    // (14.1.2) makes it the whole file.
+    const suffix = /^bytes=\s*-\s*(\d+)\s*$/.exec(header);
+    return suffix && Number(suffix[1]) > 0 && size > 0 ? [0, size - 1] : 'unsatisfiable';
   }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return [start, end];
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
+  const [range] = ranges;
+  return range === undefined ? 'unsatisfiable' : [range.start, range.end];
 }

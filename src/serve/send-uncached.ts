@@ -30,7 +30,7 @@ export async function sendUncached(
   if (negotiated) common.push('Vary', 'Accept-Encoding');
   common.push(...securityHeaders);
   const ifNoneMatch = req.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etag)) {
+  if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, etag, req.headers['cache-control'])) {
     res.writeHead(304, common);
     res.end();
     return;

@@ -1,4 +1,4 @@
-// Makes scripts and units smaller for user-data (EC2 takes 16,384 bytes) by dropping comment lines.
+// Makes scripts smaller for user-data (EC2 takes 16,384 bytes) by dropping comment lines.
 // Kept: the #! line, "## " lines (notes meant for the machine) and shellcheck directives. The
 // templates in userdata/ keep all their comments.
 
@@ -16,12 +16,4 @@ export function compactShell(script: string): string {
         !(line.trim() === '' || /^\s*#/.test(line)),
     );
   return kept.join('\n') + '\n';
-}
-
-/** A systemd unit without its comment lines ("#" or ";"), keeping "## " lines and blank lines. Pure. */
-export function compactUnit(unit: string): string {
-  return unit
-    .split('\n')
-    .filter((line) => KEPT_COMMENT.test(line) || !/^\s*[#;]/.test(line))
-    .join('\n');
 }

@@ -7,6 +7,9 @@ import type { Recipe } from '../recipe/schema.js';
 /** How long first boot waits for the agent's health endpoint by default (seconds). */
 export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 600;
 
+/** The address first boot asks for the agent's health by default. */
+export const DEFAULT_HEALTH_HOST = '127.0.0.1';
+
 /** When the deployment ends: a fixed instant, or a lifetime counted from first boot. */
 export type ExpiryPlan = { expiresAt: number } | { ttlSeconds: number } | undefined;
 
@@ -25,7 +28,7 @@ export function planExpiry(recipe: Recipe, expiresAt?: Date): ExpiryPlan {
 
 /** The address first boot asks for /_gitstrap/healthz: loopback when the agent listens on all. */
 export function healthHost(host: string): string {
-  return ['', '0.0.0.0', '::', '[::]'].includes(host) ? '127.0.0.1' : host;
+  return ['', '0.0.0.0', '::', '[::]'].includes(host) ? DEFAULT_HEALTH_HOST : host;
 }
 
 /** The agent source as first-boot arguments; the default is this gitstrap version from npm
@@ -41,21 +44,13 @@ export function agentArgs(agent: Recipe['agent'], version: string): string[] {
   return ['--agent', 'url', '--agent-url', source.url, '--agent-sha256', source.sha256];
 }
 
-/** The first-boot script's arguments (after the script path). Pure. */
+/** The first-boot script's arguments (after the script path): its own, then "--", then those it
+ * passes on to `bootstrap first-boot` once the agent is installed. Pure. */
 export function planFirstBootArgs(
   recipe: Recipe,
   options: { version: string; expiry: ExpiryPlan; healthTimeoutSeconds?: number },
 ): string[] {
-  const args = [
-    '--name',
-    recipe.name,
-    '--port',
-    String(recipe.serve.port),
-    '--health-host',
-    healthHost(recipe.serve.host),
-    '--node',
-    recipe.agent.node,
-  ];
+  const args = ['--name', recipe.name, '--node', recipe.agent.node];
   if (recipe.agent.node === 'official') args.push('--node-version', recipe.agent.node_version);
   args.push(...agentArgs(recipe.agent, options.version));
   if (options.expiry && 'expiresAt' in options.expiry) {
@@ -63,9 +58,13 @@ export function planFirstBootArgs(
   } else if (options.expiry) {
     args.push('--ttl-seconds', String(options.expiry.ttlSeconds));
   }
-  args.push(
-    '--health-timeout',
-    String(options.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS),
-  );
+  // bootstrap first-boot's defaults (loopback, 600 s) go without saying: fewer bytes of EC2's 16 KB.
+  args.push('--', '--port', String(recipe.serve.port));
+  const host = healthHost(recipe.serve.host);
+  if (host !== DEFAULT_HEALTH_HOST) args.push('--health-host', host);
+  const timeout = options.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS;
+  if (timeout !== DEFAULT_HEALTH_TIMEOUT_SECONDS) args.push('--health-timeout', String(timeout));
+  // The agent's unit runs `bootstrap packages` as root first only when the recipe has packages steps.
+  if (recipe.service.install.some((step) => step.packages !== undefined)) args.push('--packages');
   return args;
 }

@@ -12,9 +12,8 @@ import {
   assertTextHasNoCredentials,
   findUncarriable,
 } from './guard.js';
-import { compactShell, compactUnit } from './compact.js';
+import { compactShell } from './compact.js';
 import { buildMultipart } from './multipart.js';
-import { agentRuntimeEnvLine } from '../lib/agent-runtime-env.js';
 import { INSTANCE_PATHS, recipePath } from '../lib/instance-paths.js';
 import { packUserData } from './ec2-limit.js';
 import { loadTemplates, type Templates } from './templates.js';
@@ -105,46 +104,50 @@ export function renderUserData(recipe: Recipe, options: UserDataOptions): Render
   return { ...packUserData(text, options.gzip ?? 'auto'), format, text };
 }
 
-/** The files cloud-init writes before first boot runs: the recipe, the script, the units. Pure. */
+/** The files cloud-init writes before first boot runs: the recipe and the first-boot script. The
+ * units are not here: the script writes the expiry timer (it must run even when no Node.js can be
+ * installed) and `bootstrap first-boot` the agent's unit (src/userdata/agent-unit.ts). Pure. */
 export function planWriteFiles(
   recipe: Recipe,
   templates: Templates,
   options: { expires: boolean; asciiOnly?: boolean },
 ): WriteFile[] {
-  const context = { paths: INSTANCE_PATHS };
-  // The root-run package step is in the unit only when the recipe installs OS packages.
-  const unitContext = {
-    ...context,
-    packages: recipe.service.install.some((step) => step.packages !== undefined),
-    agentRuntimeEnv: agentRuntimeEnvLine(),
-  };
-  const files = [
+  return [
     textFile(recipePath(recipe.name), recipeFileText(recipe), '0644', {
       asciiOnly: options.asciiOnly ?? false,
     }),
-    // The script is the same for every recipe of this gitstrap version (the official Node.js
-    // installer aside): it travels gzip+base64, a third of its size, so that user-data stays text
-    // a person can paste (the recipe readable) within EC2's 16,384 bytes. firstBootScript() is it.
-    compressedFile(textFile(INSTANCE_PATHS.firstBoot, firstBootScript(recipe, templates), '0755')),
-    textFile(INSTANCE_PATHS.agentUnit, compactUnit(templates.agentUnit(unitContext)), '0644'),
+    // The script travels gzip+base64, about half its size, so that user-data stays text a person
+    // can paste (the recipe readable) well within EC2's 16,384 bytes. firstBootScript() is it.
+    compressedFile(
+      textFile(
+        INSTANCE_PATHS.firstBoot,
+        firstBootScript(recipe, templates, { expires: options.expires }),
+        '0755',
+      ),
+    ),
   ];
-  if (options.expires) {
-    files.push(
-      textFile(INSTANCE_PATHS.expireService, compactUnit(templates.expireService(context)), '0644'),
-      textFile(INSTANCE_PATHS.expireTimer, compactUnit(templates.expireTimer(context)), '0644'),
-    );
-  }
-  return files;
 }
 
-/** The first-boot script a recipe's user-data carries (before its gzip+base64). Pure. */
-export function firstBootScript(recipe: Recipe, templates: Templates): string {
-  const context = { paths: INSTANCE_PATHS };
-  // The official Node.js installer is in the script only when the recipe asks for it.
+/** The first-boot script a recipe's user-data carries (before its gzip+base64): only the code the
+ * recipe's choices need (ttl, agent.source, agent.node, Git LFS). Pure. */
+export function firstBootScript(
+  recipe: Recipe,
+  templates: Templates,
+  options: { expires: boolean },
+): string {
+  const source = recipe.agent.source;
+  const agent = source === 'image' ? 'image' : typeof source === 'object' ? 'url' : 'npm';
+  const official = recipe.agent.node === 'official';
   return compactShell(
     templates.firstBoot({
-      ...context,
-      official: recipe.agent.node === 'official',
+      paths: INSTANCE_PATHS,
+      expires: options.expires,
+      npm: agent === 'npm',
+      url: agent === 'url',
+      image: agent === 'image',
+      official,
+      // curl downloads: the agent bundle, an official Node.js build.
+      fetch: agent === 'url' || official,
       // git-lfs is installed only when the recipe keeps files in Git LFS.
       lfs: recipe.service.lfs === true || recipe.data?.lfs === true,
     }),
@@ -163,7 +166,7 @@ export function recipeFileText(recipe: Recipe): string {
     },
   });
   return (
-    '# The resolved recipe (defaults filled in, --set applied), written by `bootstrap userdata`.\n' +
+    '# Resolved by bootstrap userdata: defaults filled in, --set applied.\n' +
     doc.toString({ lineWidth: 0, flowCollectionPadding: false })
   );
 }

@@ -1,4 +1,4 @@
-// The handlebars templates in userdata/ (first-boot script, its MIME launcher part, systemd units):
+// The handlebars templates in userdata/ (the first-boot script and its MIME launcher part):
 // found next to the package, compiled once, with `shq` the only way a value enters a shell template.
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
@@ -11,9 +11,6 @@ import { quoteShell } from './shell-quote.js';
 export const TEMPLATE_FILES = {
   firstBoot: 'first-boot.sh.hbs',
   firstBootPart: 'first-boot-part.sh.hbs',
-  agentUnit: 'gitstrap@.service.hbs',
-  expireService: 'gitstrap-expire.service.hbs',
-  expireTimer: 'gitstrap-expire.timer.hbs',
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATE_FILES;

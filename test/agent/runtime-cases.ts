@@ -167,7 +167,7 @@ export function runtimeTests(form: AgentForm): void {
         },
         data: { repo: repos.dataUrl, mount: 'lots' },
       },
-      // As userdata/gitstrap@.service.hbs starts it: Node must accept the flag on every runtime.
+      // As the agent unit (src/userdata/agent-unit.ts) starts it: Node must accept the flag on every runtime.
       { ...form(), env: { ...AGENT_RUNTIME_ENV } },
     );
     assert.equal((await get(`${agent.url}/auction?x=1`)).body, '/auction?x=1 ["bike"] inherited:');

@@ -3,7 +3,8 @@
 // 127.0.0.1. What is downloaded is read from the server's own request log.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { authorizationHeader, tokenGitEnv } from '../../src/agent/auth/token.js';
@@ -55,7 +56,56 @@ const ONE = blob(5000, 'one-');
 const TWO = blob(7000, 'two-');
 const THREE = blob(3000, 'three-');
 
+/** A gzipped tarball of `files` inside a top folder `top/`, made by tar as the QA server makes it. */
+function tarball(t: T, top: string, files: Record<string, string>): Buffer {
+  requireTool('tar', 'tar');
+  const dir = tempDir(t, 'gitstrap-lfs-tar-');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, top, name)), { recursive: true });
+    writeFileSync(path.join(dir, top, name), text);
+  }
+  return execFileSync('tar', ['-czf', '-', '-C', dir, top]);
+}
+
 describe('data in Git LFS', () => {
+  test("open-qa's data flow with its tarball kept in LFS: the object is fetched, extracted, checked and served", async (t) => {
+    const night = (day: string, result: string) =>
+      tarball(t, 'cache_storage_for_open_qa', {
+        [`this_date_test_list_${day}.lst`]: 'open_qa_smoke_UID_1\n',
+        'open_qa_smoke_UID_1.cache': result,
+      });
+    const remote = await lfsRemote(
+      t,
+      { 'cache_storage_for_open_qa.tar.gz': night('2026-12-01', 'PASS\n') },
+      {},
+    );
+    // The recipe's own data section (recipes/open-qa.yaml), with lfs on and this remote.
+    const engine = makeEngine(
+      t,
+      dataConfig({
+        repo: remote.url,
+        lfs: true,
+        mount: 'webcache',
+        transform: [{ extract: 'cache_storage_for_open_qa.tar.gz', strip: 1 }],
+        check: [{ run: ['sh', '-c', 'ls this_date_test_list_*.lst > /dev/null'] }],
+      }),
+    );
+    const first = await engine.sync.sync('startup');
+    assert.equal(first.outcome, 'published', first.error);
+    const served = path.join(engine.dir, 'current');
+    assert.equal(readFileSync(path.join(served, 'open_qa_smoke_UID_1.cache'), 'utf8'), 'PASS\n');
+    assert.ok(existsSync(path.join(served, 'this_date_test_list_2026-12-01.lst')));
+    // The next night's tarball: one new LFS object, downloaded once, extracted in place of the old.
+    const next = night('2026-12-02', 'FAIL\n');
+    const second = commitLfs(remote, { 'cache_storage_for_open_qa.tar.gz': next });
+    const update = await engine.sync.sync('schedule');
+    assert.equal(update.outcome, 'published', update.error);
+    assert.equal(servedCommit(engine.dir), second);
+    assert.equal(readFileSync(path.join(served, 'open_qa_smoke_UID_1.cache'), 'utf8'), 'FAIL\n');
+    assert.ok(existsSync(path.join(served, 'this_date_test_list_2026-12-02.lst')));
+    assert.equal(remote.server.downloaded().filter((oid) => oid === sha256(next)).length, 1);
+  });
+
   test('publishes the objects, not the pointers, asked for through the batch API', async (t) => {
     const remote = await lfsRemote(t, { 'a/one.bin': ONE, 'b/two.bin': TWO });
     const engine = makeEngine(t, dataConfig({ repo: remote.url, lfs: true }));

@@ -9,6 +9,7 @@ import { buildIamPolicy } from '../../src/ec2/policy.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { startProcess, waitFor } from '../helpers/proc.js';
 import { projectRoot } from '../helpers/tools.js';
+import { writtenFile } from '../helpers/user-data.js';
 import { startHealthServer } from './harness.js';
 import { startWireEndpoint, type WireEndpoint } from './wire-endpoint.js';
 
@@ -85,8 +86,9 @@ describe('bootstrap launch, ls, down, reap, refresh (the built bin, recording en
     assert.ok(hours > 1.9 && hours <= 2 + 1 / 3600, `expires in ${hours} h`);
     const userData = userDataOf(run.UserData!);
     assert.match(userData, /^#cloud-config/);
-    assert.ok(userData.includes('gitstrap-expire.timer'), 'the expiry timer is written');
-    assert.ok(userData.includes('poweroff'), 'the expiry powers the machine off');
+    const script = writtenFile(userData, '/usr/local/lib/gitstrap/first-boot.sh') ?? '';
+    assert.ok(script.includes('gitstrap-expire.timer'), 'the expiry timer is written');
+    assert.ok(script.includes('poweroff'), 'the expiry powers the machine off');
     assert.ok(
       userData.includes(`"--expires-at", "${expiresAt.getTime() / 1000}"`),
       'first boot gets the same expiry as the tags',

@@ -7,6 +7,7 @@ import { TAG } from '../../src/ec2/tags.js';
 import { renderLaunchUserData } from '../../src/ec2/launch-user-data.js';
 import { loadRecipe } from '../../src/recipe/load.js';
 import { projectRoot } from '../helpers/tools.js';
+import { writtenFile } from '../helpers/user-data.js';
 
 const NOW = new Date('2026-11-22T10:00:00.000Z');
 const { recipe } = loadRecipe('fundraiser-auction', [], { cwd: projectRoot });
@@ -16,7 +17,7 @@ function render(flags: LaunchFlags) {
   return { plan, text: renderLaunchUserData(recipe, plan, '0.1.0').text };
 }
 
-const TIMER = '/etc/systemd/system/gitstrap-expire.timer';
+const FIRST_BOOT = '/usr/local/lib/gitstrap/first-boot.sh';
 
 describe('the user-data of a launch', () => {
   test('a ttl deployment powers itself off at the expiry its tags carry', () => {
@@ -25,8 +26,18 @@ describe('the user-data of a launch', () => {
     assert.equal(tag, '2026-12-22T10:00:00.000Z');
     const epoch = Date.parse(tag) / 1000;
     assert.ok(text.includes(`"--expires-at", "${epoch}"`), 'first boot gets the expiry');
-    assert.ok(text.includes(`- path: "${TIMER}"`), 'the timer unit is written');
-    assert.match(text, /ExecStart=\/usr\/bin\/systemctl --no-block poweroff/);
+    // The first-boot script's ttl step writes the timer and the service that powers off.
+    const script = writtenFile(text, FIRST_BOOT) ?? '';
+    assert.match(
+      script,
+      /^if \[ -n "\$expires_at" \] \|\| \[ -n "\$ttl_seconds" \]; then run_step ttl; fi$/m,
+    );
+    assert.match(
+      script,
+      />"\$R"'\/etc\/systemd\/system\/gitstrap-expire.timer'/,
+      'the timer unit is written',
+    );
+    assert.match(script, /ExecStart=\/usr\/bin\/systemctl --no-block poweroff/);
     assert.match(text, /^ {4}ttl: 30d$/m, "the instance's recipe keeps its ttl");
   });
 
@@ -46,7 +57,10 @@ describe('the user-data of a launch', () => {
     const { plan, text } = render({ ttl: 'none' });
     assert.equal(plan.expiresAt, undefined);
     assert.ok(!text.includes('"--expires-at"') && !text.includes('"--ttl-seconds"'));
-    assert.ok(!text.includes(`- path: "${TIMER}"`));
+    // The script is rendered with only what the recipe needs: no ttl step at all.
+    const script = writtenFile(text, FIRST_BOOT);
+    assert.match(script ?? '', /^#!\/bin\/sh/);
+    assert.doesNotMatch(script ?? '', /gitstrap-expire|run_step ttl/);
     assert.doesNotMatch(text, /^ {4}ttl:/m);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import {
   FIRST_BOOT_UNIT,
@@ -108,12 +109,22 @@ describe("the kickstart's %post sets the machine up as cloud-init does", () => {
     // The files the cloud-init path writes (the user-data renderer's own plan), byte for byte.
     for (const f of planWriteFiles(recipe, loadTemplates(), { expires: false })) {
       const written = path.join(root, f.path);
+      // As cloud-init's write_files decodes each encoding (gz+b64: base64, then gunzip).
       const expected =
-        f.encoding === 'b64' ? Buffer.from(f.content, 'base64') : Buffer.from(f.content);
+        f.encoding === 'gz+b64'
+          ? gunzipSync(Buffer.from(f.content, 'base64'))
+          : f.encoding === 'b64'
+            ? Buffer.from(f.content, 'base64')
+            : Buffer.from(f.content);
       assert.deepEqual(readFileSync(written), expected, f.path);
       assert.equal((statSync(written).mode & 0o777).toString(8).padStart(4, '0'), f.permissions);
     }
     assert.ok(existsSync(path.join(root, '/etc/gitstrap/recipes/open-qa.yaml')));
+    // The first-boot script is the script itself (it travels gzip+base64 in user-data).
+    assert.match(
+      readFileSync(path.join(root, '/usr/local/lib/gitstrap/first-boot.sh'), 'utf8'),
+      /^#!\/bin\/sh\n/,
+    );
     // The launcher runs the first-boot script with the arguments cloud-init's runcmd would pass.
     const launcher = readFileSync(path.join(root, KICKSTART_LAUNCHER), 'utf8');
     const args = planFirstBootArgs(recipe, { version: VERSION, expiry: undefined });
@@ -133,11 +144,11 @@ describe("the kickstart's %post sets the machine up as cloud-init does", () => {
     assert.equal(calls, `enable ${FIRST_BOOT_UNIT}\n`);
   });
 
-  test('a recipe with a ttl also gets the expiry units', () => {
+  test('a recipe with a ttl gets the expiry step (the first-boot script writes the timer)', () => {
     const recipe = openQa();
     const withTtl: Recipe = { ...recipe, ttl: '2h' };
-    const paths = planKickstartFiles(withTtl, { version: VERSION }).map((f) => f.path);
-    assert.ok(paths.includes('/etc/systemd/system/gitstrap-expire.timer'), paths.join('\n'));
+    const script = planWriteFiles(withTtl, loadTemplates(), { expires: true })[1]!;
+    assert.match(gunzipSync(Buffer.from(script.content, 'base64')).toString(), /^step_ttl\(\)/m);
     const launcher = planKickstartFiles(withTtl, { version: VERSION })
       .find((f) => f.path === KICKSTART_LAUNCHER)!
       .content.toString();

@@ -76,6 +76,16 @@ describe('static runtime', () => {
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
     assert.equal(again.headers.etag, etag);
+    assert.equal(again.headers['x-content-type-options'], 'nosniff', 'a 304 has helmet headers');
+    assert.match(String(again.headers['content-security-policy']), /default-src 'self'/);
+    const reload = await request(port, '/webcache/results.json', {
+      headers: { 'If-None-Match': String(etag), 'Cache-Control': 'no-cache' },
+    });
+    assert.equal(reload.status, 200, 'Cache-Control: no-cache is a forced reload');
+    const revalidate = await request(port, '/webcache/results.json', {
+      headers: { 'If-None-Match': String(etag), 'Cache-Control': 'max-age=0' },
+    });
+    assert.equal(revalidate.status, 304, 'a plain reload revalidates');
     const listed = await request(port, '/webcache/results.json', {
       headers: { 'If-None-Match': `"nope", W/${String(etag)}` },
     });
@@ -219,6 +229,31 @@ describe('static runtime', () => {
       (await request(port, '/big.bin', { headers: { Range: 'bytes=999999-' } })).status,
       416,
     );
+    const modified = String(full.headers['last-modified']);
+    const since = await request(port, '/big.bin', { headers: { 'If-Modified-Since': modified } });
+    assert.equal(since.status, 304);
+    const listed = await request(port, '/big.bin', {
+      headers: { 'If-None-Match': `"other", ${etag}` },
+    });
+    assert.equal(listed.status, 304, 'an If-None-Match list');
+    const reload = await request(port, '/big.bin', {
+      headers: { 'If-None-Match': etag, 'Cache-Control': 'no-cache' },
+    });
+    assert.equal(reload.status, 200, 'Cache-Control: no-cache is a forced reload');
+    const combined = await request(port, '/big.bin', { headers: { Range: 'bytes=0-1,2-4' } });
+    assert.equal(combined.status, 206, 'adjacent ranges are one range');
+    assert.equal(combined.text, 'START');
+    const several = await request(port, '/big.bin', { headers: { Range: 'bytes=0-1,10-11' } });
+    assert.equal(several.status, 200, 'several ranges: the whole file');
+    assert.equal(several.body.length, big.length);
+    const stale = await request(port, '/big.bin', {
+      headers: { Range: 'bytes=0-4', 'If-Range': '"not-this"' },
+    });
+    assert.equal(stale.status, 200, 'If-Range naming another version: the whole file');
+    const current = await request(port, '/big.bin', {
+      headers: { Range: 'bytes=0-4', 'If-Range': etag },
+    });
+    assert.equal(current.status, 206);
   });
 
   test('only GET and HEAD; the data mount is 503 until a version is published', async (t) => {

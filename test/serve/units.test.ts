@@ -73,6 +73,13 @@ describe('negotiation', () => {
     assert.deepEqual(acceptedEncodings('*, gzip;q=0'), ['br']);
     assert.deepEqual(acceptedEncodings('identity'), []);
   });
+  test('accepted encodings (negotiator): q-values order them, x-gzip only when named', () => {
+    assert.deepEqual(acceptedEncodings('gzip;q=1, br;q=0.5'), ['gzip', 'br']);
+    assert.deepEqual(acceptedEncodings('GZIP'), ['gzip']);
+    assert.deepEqual(acceptedEncodings('x-gzip'), ['gzip']);
+    assert.deepEqual(acceptedEncodings('*;q=0'), []);
+    assert.deepEqual(acceptedEncodings('deflate'), []);
+  });
   test('If-None-Match: exact, lists, weak and *', () => {
     assert.equal(matchesEtag('"a"', '"a"'), true);
     assert.equal(matchesEtag('"b", "a"', '"a"'), true);
@@ -80,6 +87,14 @@ describe('negotiation', () => {
     assert.equal(matchesEtag('*', '"a"'), true);
     assert.equal(matchesEtag('"b"', '"a"'), false);
     assert.equal(matchesEtag('"a-gz"', '"a"'), false);
+  });
+  test('If-None-Match (fresh): spacing in lists, weak on either side, Cache-Control: no-cache', () => {
+    assert.equal(matchesEtag('"b" ,  W/"a"', '"a"'), true);
+    assert.equal(matchesEtag('"a"', 'W/"a"'), true);
+    assert.equal(matchesEtag('"b","c"', '"a"'), false);
+    assert.equal(matchesEtag('"a"', '"a"', 'no-cache'), false, 'a forced reload is never a 304');
+    assert.equal(matchesEtag('"a"', '"a"', 'max-age=0'), true, 'a plain reload revalidates');
+    assert.equal(matchesEtag('*', '"a"', 'no-cache'), false);
   });
   test('byte ranges', () => {
     assert.deepEqual(parseRange('bytes=0-4', 10), [0, 4]);
@@ -89,6 +104,19 @@ describe('negotiation', () => {
     assert.equal(parseRange('bytes=10-', 10), 'unsatisfiable');
     assert.equal(parseRange('bytes=0-1,3-4', 10), undefined);
     assert.equal(parseRange('items=0-1', 10), undefined);
+  });
+  test('byte ranges (range-parser): edge cases', () => {
+    assert.equal(parseRange('bytes=-0', 10), 'unsatisfiable');
+    assert.deepEqual(parseRange('bytes=-30', 10), [0, 9], 'a suffix longer than the file');
+    assert.equal(parseRange('bytes=5-2', 10), 'unsatisfiable');
+    assert.equal(parseRange('bytes=0-', 0), 'unsatisfiable', 'an empty file has no bytes');
+    assert.deepEqual(parseRange('bytes= 2 - 4 ', 10), [2, 4], 'spaces around the numbers');
+    assert.deepEqual(parseRange('bytes=0-1,2-4', 10), [0, 4], 'adjacent ranges combine');
+    assert.deepEqual(parseRange('bytes=0-4,2-6', 10), [0, 6], 'overlapping ranges combine');
+    assert.deepEqual(parseRange('bytes=0-1,20-30', 10), [0, 1], 'ranges past the end are dropped');
+    assert.equal(parseRange('bytes=abc', 10), undefined);
+    assert.equal(parseRange('bytes=1-x', 10), undefined);
+    assert.equal(parseRange('bytes=-1-2', 10), undefined);
   });
 });
 
@@ -229,11 +257,28 @@ describe('small parts', () => {
     assert.equal(isCompressible(contentTypeOf('x.svg')), true);
     assert.equal(isCompressible(contentTypeOf('x.woff2')), false);
   });
+  test('content types come from mime-types', () => {
+    assert.equal(contentTypeOf('app.js'), 'text/javascript; charset=utf-8');
+    assert.equal(contentTypeOf('notes.md'), 'text/markdown; charset=utf-8');
+    assert.equal(contentTypeOf('conf.yaml'), 'text/yaml; charset=utf-8');
+    assert.equal(contentTypeOf('run.log'), 'text/plain; charset=utf-8');
+    assert.equal(contentTypeOf('feed.xml'), 'application/xml');
+    assert.equal(contentTypeOf('pic.webp'), 'image/webp');
+    assert.equal(contentTypeOf('x.unknown-extension'), 'application/octet-stream');
+    assert.equal(contentTypeOf('/dir.d/file'), 'application/octet-stream');
+    assert.equal(isCompressible(contentTypeOf('conf.yaml')), true);
+    assert.equal(isCompressible(contentTypeOf('feed.xml')), true);
+  });
   test('sizes', () => {
     assert.equal(parseSize('1mb'), 1048576);
     assert.equal(parseSize('100kb'), 102400);
     assert.equal(parseSize('512'), 512);
     assert.throws(() => parseSize('lots'), /expected a size such as 100kb/);
+    assert.equal(parseSize('2gb'), 2 * 1024 ** 3);
+    assert.equal(parseSize(' 1 MB '), 1048576);
+    assert.equal(parseSize('512b'), 512);
+    for (const bad of ['12abc', '-5', '1.5mb', '1tb', ''])
+      assert.throws(() => parseSize(bad), /expected a size/, bad);
   });
   test('security headers: helmet defaults minus HSTS and upgrade-insecure-requests', () => {
     const headers = new Map(computeSecurityHeaders());

@@ -1,13 +1,14 @@
 // The user-data against the real tools: cloud-init decodes it (gzip, MIME) and its schema accepts
 // every cloud-config; shellcheck finds every script clean; systemd accepts the agent's unit.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
+import { agentUnitText } from '../../src/userdata/agent-unit.js';
 import { loadTemplates } from '../../src/userdata/templates.js';
 import { tempDir } from '../helpers/tmp.js';
-import { GOLDEN_OPTIONS, makeCanaries, recipeNames, render } from './helpers.js';
+import { GOLDEN_OPTIONS, makeCanaries, recipeNames, recipeOf, render } from './helpers.js';
 import { cloudInitSchema, shellcheck, verifyUnits } from './real-tools.js';
 import { stageUserData } from './sandbox.js';
 
@@ -83,10 +84,19 @@ describe('cloud-init and shellcheck accept what cloud-init would run', () => {
     });
   }
 
-  for (const official of [false, true]) {
-    test(`the first-boot template itself, comments and all, is shellcheck-clean (official Node.js: ${official})`, (t) => {
-      const script = loadTemplates().firstBoot({ paths: INSTANCE_PATHS, official });
-      assert.equal(script.includes('install_official_node()'), official);
+  // Every branch a recipe can choose, and the fewest: each rendering must be clean.
+  const FLAGS = ['expires', 'npm', 'url', 'image', 'official', 'fetch', 'lfs'] as const;
+  const variants = [
+    Object.fromEntries(FLAGS.map((f) => [f, true])),
+    Object.fromEntries(FLAGS.map((f) => [f, f === 'npm'])),
+    Object.fromEntries(FLAGS.map((f) => [f, f === 'url' || f === 'fetch' || f === 'expires'])),
+  ];
+  for (const flags of variants) {
+    const on = Object.keys(flags).filter((f) => flags[f]);
+    test(`the first-boot template itself, comments and all, is shellcheck-clean (${on.join(', ')})`, (t) => {
+      const script = loadTemplates().firstBoot({ paths: INSTANCE_PATHS, ...flags });
+      assert.equal(script.includes('install_official_node()'), flags.official);
+      assert.equal(script.includes('step_ttl()'), flags.expires);
       const lint = shellcheck(tempDir(t), 'first-boot.full.sh', script);
       assert.equal(lint.status, 0, lint.output);
     });
@@ -104,26 +114,29 @@ describe('cloud-init and shellcheck accept what cloud-init would run', () => {
   });
 });
 
-describe('systemd accepts the units', () => {
-  test('gitstrap@NAME.service and the expiry service, as cloud-init writes them', (t) => {
-    const dir = tempDir(t);
-    const root = path.join(dir, 'root');
-    stageUserData(render('fundraiser-auction', [], { ...GOLDEN_OPTIONS }).body, dir, root);
-    const verify = verifyUnits(
-      root,
-      ['gitstrap@fundraiser-auction.service', 'gitstrap-expire.service'],
-      [INSTANCE_PATHS.bin, '/usr/bin/systemctl'],
-    );
-    assert.equal(verify.status, 0, verify.output);
-    assert.equal(verify.output, '');
-  });
+describe('systemd accepts the agent unit bootstrap first-boot writes', () => {
+  for (const recipe of ['fundraiser-auction', 'open-qa']) {
+    test(`gitstrap@${recipe}.service, as written for that recipe`, (t) => {
+      const dir = tempDir(t);
+      const root = path.join(dir, 'root');
+      stageUserData(render(recipe, [], { ...GOLDEN_OPTIONS }).body, dir, root);
+      const packages = recipeOf(recipe).service.install.some((s) => s.packages !== undefined);
+      mkdirSync(path.join(root, INSTANCE_PATHS.unitDir), { recursive: true });
+      writeFileSync(path.join(root, INSTANCE_PATHS.agentUnit), agentUnitText({ packages }));
+      const verify = verifyUnits(root, [`gitstrap@${recipe}.service`], [INSTANCE_PATHS.bin]);
+      assert.equal(verify.status, 0, verify.output);
+      assert.equal(verify.output, '');
+    });
+  }
 
   test('a unit with a mistake is reported (the checker is live)', (t) => {
-    const dir = tempDir(t);
-    const root = path.join(dir, 'root');
-    stageUserData(render('open-qa').body, dir, root);
+    const root = path.join(tempDir(t), 'root');
     const unit = path.join(root, INSTANCE_PATHS.agentUnit);
-    const text = readFileSync(unit, 'utf8').replace('ProtectSystem=strict', 'ProtectSytem=strict');
+    mkdirSync(path.dirname(unit), { recursive: true });
+    const text = agentUnitText({ packages: false }).replace(
+      'ProtectSystem=strict',
+      'ProtectSytem=strict',
+    );
     writeFileSync(unit, text);
     const verify = verifyUnits(root, ['gitstrap@open-qa.service'], [INSTANCE_PATHS.bin]);
     assert.match(verify.output, /Unknown key 'ProtectSytem'/);

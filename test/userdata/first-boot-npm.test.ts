@@ -1,10 +1,13 @@
 // The npm agent source on first boot, for real: the user-data's first-boot script runs in the
 // sandbox (test/userdata/sandbox.ts) with the real npm that Debian 12 and Ubuntu 24.04 ship (9.2,
 // on Node 18.19) against a real registry on 127.0.0.1 (verdaccio) holding gitstrap as `npm pack`
-// makes it. Only system commands (apt-get, systemctl, curl, ...) are stand-ins.
+// makes it; the installed gitstrap then runs the rest of first boot (`bootstrap first-boot`). Only
+// system commands (apt-get, systemctl, curl, ...) are stand-ins.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
@@ -18,7 +21,14 @@ import { runUserData, type SandboxRun } from './sandbox.js';
 /** First boot of open-qa's user-data with agent.registry set, on a machine with git, curl, Node
  * 18.19 and npm 9.2 (npm's global prefix is the sandbox's /usr, its cache the sandbox's). */
 async function firstBoot(t: Parameters<typeof tempDir>[0], registryUrl: string) {
-  const userData = render('open-qa', [`agent.registry=${registryUrl}`]).body;
+  // The agent's health endpoint, as the installed gitstrap's `bootstrap first-boot` asks for it.
+  const server = http.createServer((_req, res) => res.writeHead(200).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const userData = render('open-qa', [`agent.registry=${registryUrl}`, `serve.port=${port}`], {
+    healthTimeoutSeconds: 20,
+  }).body;
   let root = '';
   const run = await runUserData(t, userData, {
     installed: ['git', 'curl'],
@@ -57,6 +67,10 @@ describe('first boot installs the agent from an npm registry (real npm 9.2 on No
     assert.equal(run.code, 0, run.output);
     assert.equal(run.result?.result, 'success', run.output);
     assert.match(run.output, /added 1 package/);
+    // The rest of first boot ran in the installed gitstrap (on Node 18.19): it wrote the unit and
+    // asked systemd (a stand-in) to start it.
+    assert.match(run.output, /^gitstrap: step health: done$/m);
+    assert.ok(existsSync(path.join(root, INSTANCE_PATHS.agentUnit)));
     // The only download is gitstrap itself: it bundles its libraries. npm asks for the optional
     // AWS SDK's metadata (this registry has none) but --omit=optional installs none of it.
     assert.deepEqual(

@@ -1,16 +1,20 @@
 // The first boot, run: user-data staged by cloud-init's own code into a sandbox and its scripts run
 // with stand-in system commands (test/userdata/sandbox.ts). Each case is a kind of machine or a
-// recipe choice; the result file and the console lines are what a launcher or a person reads.
+// recipe choice; the result file and the console lines are what a launcher or a person reads. The
+// script's part ends by handing over to `bootstrap first-boot` (a stand-in here, the real built CLI
+// in the last cases; its own tests: first-boot-finish.test.ts).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
-import { requireNode18, requireTool } from '../helpers/tools.js';
+import { BIN } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { requireNode18 } from '../helpers/tools.js';
 import { render } from './helpers.js';
 import { verifyUnits } from './real-tools.js';
 import { callsOf, linkTarget, runUserData, type SandboxRun } from './sandbox.js';
@@ -20,12 +24,22 @@ const at = (run: SandboxRun, file: string) => path.join(run.root, file);
 const read = (run: SandboxRun, file: string) => readFileSync(at(run, file), 'utf8');
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
-function assertSuccess(run: SandboxRun): void {
+/** The script's part succeeded and handed over to bootstrap first-boot (a stand-in). */
+function assertHandedOver(run: SandboxRun, args: string[] = HANDOVER): void {
   assert.equal(run.code, 0, run.output);
-  assert.equal(run.result?.result, 'success', run.output);
-  assert.match(String(run.result?.at), ISO);
-  assert.match(run.output, /^gitstrap: bootstrap succeeded$/m);
+  assert.deepEqual(firstBootCalls(run), [args], run.output);
+  assert.equal(run.result, undefined, 'bootstrap first-boot writes the result');
+  assert.doesNotMatch(run.output, /bootstrap failed/);
 }
+
+/** The arguments open-qa's user-data gives bootstrap first-boot. */
+const HANDOVER = ['first-boot', '--recipe', 'open-qa', '--port', '80', '--packages'];
+
+/** The calls of bootstrap first-boot (through the stand-in bootstrap or the bundle's wrapper). */
+const firstBootCalls = (run: SandboxRun) =>
+  run.calls
+    .map((c) => (c[0] === 'node' && c[1]?.endsWith('.cjs') ? c.slice(2) : c.slice(1)))
+    .filter((args) => args[0] === 'first-boot');
 
 function assertFailure(run: SandboxRun, step: string, exitCode: number): void {
   assert.equal(run.code, exitCode, run.output);
@@ -44,19 +58,10 @@ const stepsOf = (run: SandboxRun) =>
 
 describe('a fresh Debian machine with the default agent source', () => {
   for (const shell of ['dash', 'bash', 'busybox'] as const) {
-    test(`installs what is missing, the agent from npm, starts the unit, and succeeds (sh = ${shell})`, async (t) => {
+    test(`installs what is missing and the agent from npm, then hands over to bootstrap first-boot (sh = ${shell})`, async (t) => {
       const run = await runUserData(t, render('open-qa').body, { shell });
-      assertSuccess(run);
-      assert.deepEqual(run.result, { result: 'success', recipe: 'open-qa', at: run.result?.at });
-      assert.deepEqual(stepsOf(run), [
-        'args',
-        'packages',
-        'user',
-        'agent',
-        'recipe',
-        'service',
-        'health',
-      ]);
+      assertHandedOver(run);
+      assert.deepEqual(stepsOf(run), ['args', 'packages', 'user', 'agent']);
       assert.deepEqual(callsOf(run, 'apt-get'), [
         ['-q', '-o', 'DPkg::Lock::Timeout=300', 'update'],
         [
@@ -100,25 +105,11 @@ describe('a fresh Debian machine with the default agent source', () => {
         ['prefix', '--global'],
       ]);
       assert.equal(linkTarget(at(run, INSTANCE_PATHS.bin)), at(run, '/usr/bin/bootstrap'));
-      // The agent is not run by first boot itself: it validates the recipe as the unit starts it.
-      assert.deepEqual(callsOf(run, 'bootstrap'), []);
-      assert.deepEqual(callsOf(run, 'systemctl'), [
-        ['enable', '--no-reload', 'gitstrap@open-qa.service'],
-        ['start', 'gitstrap@open-qa.service'],
-      ]);
-      assert.deepEqual(callsOf(run, 'curl'), [
-        [
-          '-fs',
-          '-o',
-          '/dev/null',
-          '--max-time',
-          '5',
-          '--url',
-          'http://127.0.0.1:80/_gitstrap/healthz',
-        ],
-      ]);
+      // The script itself asks systemd nothing without a ttl: the agent's unit is bootstrap
+      // first-boot's, and the agent validates the recipe as the unit starts it.
+      assert.deepEqual(callsOf(run, 'systemctl'), []);
+      assert.deepEqual(callsOf(run, 'bootstrap'), [HANDOVER]);
       assert.equal(statSync(at(run, '/var/lib/gitstrap')).mode & 0o777, 0o755);
-      assert.equal(statSync(at(run, INSTANCE_PATHS.result)).mode & 0o777, 0o644);
       assert.ok(!existsSync(at(run, INSTANCE_PATHS.expiresAt)), 'no ttl, no expiry');
       assert.match(run.output, /^gitstrap: git version 2\.39\.5; Node\.js v20\.11\.1$/m);
     });
@@ -132,7 +123,7 @@ describe('other machines and agent sources', () => {
       installed: ['git', 'node', 'curl'],
       env: { FAKE_NODE_VERSION: '18.19.0' },
     });
-    assertSuccess(run);
+    assertHandedOver(run);
     assert.deepEqual(callsOf(run, 'dnf'), [['-y', '-q', 'install', 'npm']]);
   });
 
@@ -140,7 +131,7 @@ describe('other machines and agent sources', () => {
     const run = await runUserData(t, render('open-qa', ['agent.source=image']).body, {
       installed: ['git', 'node', 'curl', 'bootstrap'],
     });
-    assertSuccess(run);
+    assertHandedOver(run);
     assert.deepEqual(callsOf(run, 'apt-get'), []);
     assert.deepEqual(callsOf(run, 'npm'), []);
     assert.ok(linkTarget(at(run, INSTANCE_PATHS.bin))?.endsWith('/fakebin/bootstrap'));
@@ -178,7 +169,7 @@ describe('other machines and agent sources', () => {
       installed: ['git', 'node', 'npm', 'curl'],
       env: { FAKE_NODE_VERSION: '18.19.0' },
     });
-    assertSuccess(run);
+    assertHandedOver(run);
   });
 
   test('a failing package manager fails at step packages with its exit code', async (t) => {
@@ -199,13 +190,12 @@ describe('an official Node.js build', () => {
         FAKE_SHASUMS: `${sha256('other')}  node-v20.18.1-linux-armv7l.tar.gz\n${sha256('a node tarball')}  ${tarball}\n`,
       },
     });
-    assertSuccess(run);
+    assertHandedOver(run);
     assert.deepEqual(
       callsOf(run, 'curl').map((c) => c.at(-1)),
       [
         'https://nodejs.org/dist/v20.18.1/SHASUMS256.txt',
         `https://nodejs.org/dist/v20.18.1/${tarball}`,
-        'http://127.0.0.1:80/_gitstrap/healthz',
       ],
     );
     const [tar] = callsOf(run, 'tar');
@@ -233,24 +223,15 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
   const source = (sha: string) =>
     `agent.source={url: "https://example.invalid/gitstrap-agent.cjs", sha256: "${sha}"}`;
 
-  test('is verified and installed with its wrapper; the expiry timer comes first; systemd accepts it all', async (t) => {
+  test('is verified and installed with its wrapper; the expiry timer comes first; systemd accepts its units', async (t) => {
     const before = Date.now();
     const userData = render('open-qa', [source(sha256(bundle)), 'ttl=3h'], { format: 'mime' }).body;
     const run = await runUserData(t, userData, {
       installed: ['git', 'node', 'curl'],
       env: { FAKE_BUNDLE: bundle },
     });
-    assertSuccess(run);
-    assert.deepEqual(stepsOf(run), [
-      'args',
-      'ttl',
-      'packages',
-      'user',
-      'agent',
-      'recipe',
-      'service',
-      'health',
-    ]);
+    assertHandedOver(run);
+    assert.deepEqual(stepsOf(run), ['args', 'ttl', 'packages', 'user', 'agent']);
     assert.equal(read(run, INSTANCE_PATHS.agentBundle), bundle);
     assert.equal(
       read(run, INSTANCE_PATHS.bin),
@@ -281,8 +262,15 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
     const ms = Date.parse(expires) - before;
     assert.ok(ms > 3 * 3600_000 - 120_000 && ms < 3 * 3600_000 + 120_000, `expires ${expires}`);
     const calendar = expires.replace('T', ' ').replace('Z', ' UTC');
-    assert.equal(read(run, INSTANCE_PATHS.expireDropIn), `[Timer]\nOnCalendar=${calendar}\n`);
-    assert.equal(run.result?.expiresAt, expires);
+    assert.match(
+      read(run, INSTANCE_PATHS.expireTimer),
+      new RegExp(`^OnCalendar=${calendar}$`, 'm'),
+    );
+    assert.match(read(run, INSTANCE_PATHS.expireTimer), /^Persistent=true$/m);
+    assert.match(
+      read(run, INSTANCE_PATHS.expireService),
+      /^ExecStart=\/usr\/bin\/systemctl --no-block poweroff$/m,
+    );
     // A fresh machine: systemd reads the new units as they start, without a daemon-reload.
     assert.deepEqual(callsOf(run, 'systemctl').slice(0, 3), [
       ['--quiet', 'is-active', 'gitstrap-expire.timer'],
@@ -296,7 +284,7 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
 
     const verify = verifyUnits(
       run.root,
-      ['gitstrap@open-qa.service', 'gitstrap-expire.timer', 'gitstrap-expire.service'],
+      ['gitstrap-expire.timer', 'gitstrap-expire.service'],
       ['/usr/bin/systemctl'],
     );
     assert.equal(verify.status, 0, verify.output);
@@ -319,12 +307,12 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
     assert.ok(!existsSync(at(run, INSTANCE_PATHS.bin)));
   });
 
-  test('curl is installed when it is missing: downloads and health polls use it', async (t) => {
+  test('curl is installed when it is missing: the download uses it', async (t) => {
     const run = await runUserData(t, render('open-qa', [source(sha256(bundle))]).body, {
       installed: ['git', 'node'],
       env: { FAKE_BUNDLE: bundle },
     });
-    assertSuccess(run);
+    assertHandedOver(run);
     assert.deepEqual(callsOf(run, 'apt-get')[1]?.slice(-1), ['curl']);
     assert.equal(callsOf(run, 'curl')[0]?.at(-1), 'https://example.invalid/gitstrap-agent.cjs');
   });
@@ -336,11 +324,11 @@ describe('the expiry', () => {
     const run = await runUserData(t, render('open-qa', [], { expiresAt }).body, {
       installed: ['git', 'node', 'npm'],
     });
-    assertSuccess(run);
+    assertHandedOver(run);
     assert.equal(read(run, INSTANCE_PATHS.expiresAt), '2031-02-03T04:05:06Z\n');
     assert.equal(
-      read(run, INSTANCE_PATHS.expireDropIn),
-      '[Timer]\nOnCalendar=2031-02-03 04:05:06 UTC\n',
+      read(run, INSTANCE_PATHS.expireTimer),
+      '[Unit]\nDescription=gitstrap: the end of this deployment\n[Timer]\nOnCalendar=2031-02-03 04:05:06 UTC\nPersistent=true\nAccuracySec=1s\n[Install]\nWantedBy=timers.target\n',
     );
   });
 
@@ -350,7 +338,7 @@ describe('the expiry', () => {
       installed: ['git', 'node', 'npm'],
       env: { FAKE_ACTIVE: '1' },
     });
-    assertSuccess(run);
+    assertHandedOver(run);
     assert.deepEqual(callsOf(run, 'systemctl').slice(0, 4), [
       ['--quiet', 'is-active', 'gitstrap-expire.timer'],
       ['daemon-reload'],
@@ -375,64 +363,72 @@ describe('the expiry', () => {
   });
 });
 
-describe('the health check', () => {
-  test('an agent that never answers fails at step health, after the health timeout', async (t) => {
-    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 3 }).body, {
+describe('the hand-over to bootstrap first-boot', () => {
+  test('bootstrap first-boot failing without a result (it could not run) ends at step first-boot', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, {
       installed: ['git', 'node', 'npm', 'curl'],
-      realTools: { sleep: requireTool('sleep', 'coreutils') },
-      env: { FAKE_HEALTH: 'fail' },
+      env: { FAKE_FIRST_BOOT_EXIT: '2' },
     });
-    assertFailure(run, 'health', 1);
-    // A poll every 0.5 s for 3 s: a handful, not one and not a flood.
-    const polls = callsOf(run, 'curl').filter((c) => c.at(-1)?.endsWith('/_gitstrap/healthz'));
-    assert.ok(polls.length >= 3 && polls.length <= 8, `${polls.length} polls`);
-    assert.deepEqual(callsOf(run, 'systemctl').at(-1), [
-      '--no-pager',
-      '--lines=30',
-      'status',
-      'gitstrap@open-qa.service',
-    ]);
-    assert.match(
-      run.output,
-      /no 200 from http:\/\/127\.0\.0\.1:80\/_gitstrap\/healthz in 3s: see journalctl -u gitstrap@open-qa/,
-    );
+    assertFailure(run, 'first-boot', 2);
   });
 
-  for (const [status, outcome] of [
-    [200, 'succeeds'],
-    [503, 'fails at step health'],
-  ] as const) {
-    test(`curl polls a real server on loopback: ${status} ${outcome}`, async (t) => {
-      const requests: string[] = [];
-      const server = http.createServer((req, res) => {
-        requests.push(`${req.method} ${req.url}`);
-        res.writeHead(status).end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const { port } = server.address() as AddressInfo;
-      const run = await runUserData(
-        t,
-        render('open-qa', [`serve.port=${port}`], { healthTimeoutSeconds: 3 }).body,
-        {
-          installed: ['git', 'npm', 'node'],
-          realTools: {
-            curl: requireTool('curl', 'curl'),
-            sleep: requireTool('sleep', 'coreutils'),
-          },
-        },
-      );
-      if (status === 200) {
-        assertSuccess(run);
-        assert.deepEqual(requests, ['GET /_gitstrap/healthz']);
-      } else {
-        assertFailure(run, 'health', 1);
-        // Every 0.5 s for 3 s: a handful of requests, not one and not a flood.
-        assert.ok(requests.length >= 3 && requests.length <= 8, `${requests.length} requests`);
-        assert.ok(requests.every((r) => r === 'GET /_gitstrap/healthz'));
-      }
+  test('a result left by an earlier run is removed before the hand-over', async (t) => {
+    const run = await runUserData(t, render('open-qa').body, {
+      installed: ['git', 'node', 'npm', 'curl'],
+      env: { FAKE_FIRST_BOOT_EXIT: '1' },
+      before: (root) => {
+        mkdirSync(path.join(root, 'var/lib/gitstrap'), { recursive: true });
+        writeFileSync(path.join(root, INSTANCE_PATHS.result), '{"result":"success"}\n');
+      },
+    });
+    assertFailure(run, 'first-boot', 1);
+  });
+});
+
+describe('the whole first boot, with the real bootstrap first-boot (built CLI on Node 18.19)', () => {
+  /** User-data whose agent is "on the image": the built CLI, run by Node 18.19. */
+  async function bootWithRealCli(
+    t: Parameters<typeof runUserData>[0],
+    sets: string[],
+    options: { env?: Record<string, string> } = {},
+  ) {
+    const dir = tempDir(t);
+    const wrapper = path.join(dir, 'bootstrap');
+    writeFileSync(wrapper, `#!/bin/sh\nexec '${requireNode18()}' '${BIN}' "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    return runUserData(t, render('open-qa', ['agent.source=image', ...sets]).body, {
+      installed: ['git', 'node', 'curl'],
+      realTools: { bootstrap: wrapper },
+      ...(options.env ? { env: options.env } : {}),
     });
   }
+
+  test('writes the unit, starts it, sees the agent answer on loopback, records success', async (t) => {
+    const requests: string[] = [];
+    const server = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const run = await bootWithRealCli(t, [`serve.port=${port}`]);
+    assert.equal(run.code, 0, run.output);
+    assert.deepEqual(run.result, { result: 'success', recipe: 'open-qa', at: run.result?.at });
+    assert.match(String(run.result?.at), ISO);
+    assert.deepEqual(
+      [...run.output.matchAll(/^gitstrap: step (\w+): started$/gm)].map((m) => m[1]),
+      ['args', 'packages', 'user', 'agent', 'recipe', 'service', 'health'],
+    );
+    assert.match(run.output, /^gitstrap: bootstrap succeeded$/m);
+    assert.deepEqual(requests, ['GET /_gitstrap/healthz']);
+    assert.deepEqual(callsOf(run, 'systemctl'), [
+      ['enable', '--no-reload', 'gitstrap@open-qa.service'],
+      ['start', 'gitstrap@open-qa.service'],
+    ]);
+    assert.match(read(run, INSTANCE_PATHS.agentUnit), /^ExecStartPre=\+/m);
+    assert.equal(statSync(at(run, INSTANCE_PATHS.result)).mode & 0o777, 0o644);
+  });
 
   test('an agent that records a failing install step ends first boot at once, naming the step', async (t) => {
     const record = {
@@ -443,9 +439,7 @@ describe('the health check', () => {
       message: 'install step "build" failed: exit code 2',
     };
     const started = Date.now();
-    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 600 }).body, {
-      installed: ['git', 'npm'],
-      realTools: { node: requireNode18() },
+    const run = await bootWithRealCli(t, [], {
       env: { FAKE_AGENT_FAILURE: JSON.stringify(record) },
     });
     assert.ok(Date.now() - started < 60_000, 'it does not wait out the health timeout');
@@ -456,39 +450,5 @@ describe('the health check', () => {
       run.output,
       /the agent could not start the service: install:build: install step "build" failed: exit code 2/,
     );
-  });
-
-  test('an agent that keeps crashing without a record ends first boot after 3 restarts, not the timeout', async (t) => {
-    const started = Date.now();
-    const run = await runUserData(t, render('open-qa', [], { healthTimeoutSeconds: 600 }).body, {
-      installed: ['git', 'node', 'npm', 'curl'],
-      env: { FAKE_HEALTH: 'fail', FAKE_RESTARTS: '3', FAKE_MAIN_STATUS: '1' },
-    });
-    assert.ok(Date.now() - started < 60_000, 'it does not wait out the health timeout');
-    assertFailure(run, 'health', 1);
-    assert.match(
-      run.output,
-      /the agent exited 3 times without serving or saying why \(last exit status 1\): see journalctl -u gitstrap@open-qa$/m,
-    );
-    assert.deepEqual(
-      callsOf(run, 'systemctl').filter((c) => c[0] === 'show'),
-      [
-        ['show', '-p', 'NRestarts', '--value', 'gitstrap@open-qa.service'],
-        ['show', '-p', 'ExecMainStatus', '--value', 'gitstrap@open-qa.service'],
-      ],
-    );
-  });
-
-  test('a failure record left from an earlier run is removed before the unit starts', async (t) => {
-    const run = await runUserData(t, render('open-qa').body, {
-      installed: ['git', 'node', 'npm'],
-      before: (root) => {
-        const file = path.join(root, 'var/lib/gitstrap/open-qa/start-failure.json');
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, '{"result":"failure","step":"clone"}\n');
-      },
-    });
-    assertSuccess(run);
-    assert.equal(existsSync(at(run, '/var/lib/gitstrap/open-qa/start-failure.json')), false);
   });
 });

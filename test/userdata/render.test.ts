@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { GitstrapError } from '../../src/lib/errors.js';
 import { parseRecipe } from '../../src/recipe/load.js';
 import type { Recipe } from '../../src/recipe/schema.js';
-import { compactShell, compactUnit } from '../../src/userdata/compact.js';
+import { compactShell } from '../../src/userdata/compact.js';
 import { planFirstBootArgs } from '../../src/userdata/first-boot.js';
 import { EC2_USER_DATA_LIMIT, INSTANCE_PATHS, renderUserData } from '../../src/userdata/index.js';
 import { buildMultipart } from '../../src/userdata/multipart.js';
@@ -99,7 +99,7 @@ describe('golden files', () => {
 });
 
 describe('cloud-config', () => {
-  test('starts with #cloud-config and carries the recipe, the script, the unit and the runcmd', () => {
+  test('starts with #cloud-config and carries the recipe, the script and the runcmd', () => {
     const { text, format, gzipped } = render('open-qa');
     assert.equal(format, 'cloud-config');
     assert.equal(gzipped, false);
@@ -110,7 +110,6 @@ describe('cloud-config', () => {
       [
         ['/etc/gitstrap/recipes/open-qa.yaml', 'root:root', '0644'],
         [INSTANCE_PATHS.firstBoot, 'root:root', '0755'],
-        [INSTANCE_PATHS.agentUnit, 'root:root', '0644'],
       ],
     );
     assert.deepEqual(config.runcmd, [
@@ -119,18 +118,18 @@ describe('cloud-config', () => {
         INSTANCE_PATHS.firstBoot,
         '--name',
         'open-qa',
-        '--port',
-        '80',
-        '--health-host',
-        '127.0.0.1',
         '--node',
         'distro',
         '--agent',
         'npm',
         '--agent-spec',
         'gitstrap@0.1.0',
-        '--health-timeout',
-        '600',
+        // bootstrap first-boot's: the health host and timeout are its defaults; open-qa installs
+        // OS packages, so the agent's unit runs bootstrap packages first.
+        '--',
+        '--port',
+        '80',
+        '--packages',
       ],
     ]);
   });
@@ -149,29 +148,23 @@ describe('cloud-config', () => {
     assert.deepEqual(reread.recipe, recipe);
   });
 
-  test('a ttl adds the expiry units and the lifetime; expiresAt wins over the ttl', () => {
+  test('a ttl adds the expiry step to the script and the lifetime; expiresAt wins over the ttl', () => {
     const withTtl = cloudConfigOf(render('open-qa', ['ttl=2h']).text);
-    assert.ok(withTtl.write_files.some((f) => f.path === INSTANCE_PATHS.expireTimer));
-    assert.ok(withTtl.write_files.some((f) => f.path === INSTANCE_PATHS.expireService));
-    assert.deepEqual(withTtl.runcmd?.[0]?.slice(-4), [
-      '--ttl-seconds',
-      '7200',
-      '--health-timeout',
-      '600',
-    ]);
+    assert.deepEqual(
+      withTtl.write_files.map((f) => f.path),
+      ['/etc/gitstrap/recipes/open-qa.yaml', INSTANCE_PATHS.firstBoot],
+    );
+    assert.match(scriptOf(render('open-qa', ['ttl=2h']).text), /^step_ttl\(\) \{$/m);
+    assert.doesNotMatch(scriptOf(render('open-qa').text), /step_ttl|gitstrap-expire/);
+    assert.deepEqual(withTtl.runcmd?.[0]?.slice(10, 13), ['--ttl-seconds', '7200', '--']);
 
     const fixed = cloudConfigOf(
       render('open-qa', ['ttl=2h'], { expiresAt: new Date('2031-05-06T07:08:09.999Z') }).text,
     );
-    assert.deepEqual(fixed.runcmd?.[0]?.slice(-4), [
-      '--expires-at',
-      '1935817689',
-      '--health-timeout',
-      '600',
-    ]);
+    assert.deepEqual(fixed.runcmd?.[0]?.slice(10, 13), ['--expires-at', '1935817689', '--']);
 
     const none = cloudConfigOf(render('open-qa').text);
-    assert.ok(!none.write_files.some((f) => f.path.includes('expire')));
+    assert.equal(none.write_files.length, 2);
     assert.ok(!none.runcmd?.[0]?.some((a) => a === '--ttl-seconds' || a === '--expires-at'));
   });
 
@@ -195,7 +188,7 @@ describe('cloud-config', () => {
     const full = readFileSync(path.join(defaultTemplatesDir(), TEMPLATE_FILES.firstBoot), 'utf8');
     const script = fileAt(cloudConfigOf(render('open-qa').text), INSTANCE_PATHS.firstBoot);
     assert.ok(script.startsWith('#!/bin/sh\n## gitstrap first boot'));
-    assert.ok(script.length < full.length * 0.9);
+    assert.ok(script.length < full.length * 0.6);
     assert.ok(!script.split('\n').some((l) => /^\s*#( |$)/.test(l) && !l.includes('shellcheck')));
     assert.ok(!/\n\s*\n/.test(script), 'no blank lines');
   });
@@ -206,11 +199,11 @@ describe('agent source and node', () => {
     planFirstBootArgs(recipeOf('open-qa', sets), { version: '9.8.7', expiry: undefined });
 
   test('the default source is this version of gitstrap from npm', () => {
-    assert.deepEqual(argsOf([]).slice(8, 12), ['--agent', 'npm', '--agent-spec', 'gitstrap@9.8.7']);
+    assert.deepEqual(argsOf([]).slice(4, 8), ['--agent', 'npm', '--agent-spec', 'gitstrap@9.8.7']);
   });
 
   test('npm:<spec>, {url, sha256} and image', () => {
-    assert.deepEqual(argsOf(['agent.source=npm:@acme/gitstrap@2']).slice(8, 12), [
+    assert.deepEqual(argsOf(['agent.source=npm:@acme/gitstrap@2']).slice(4, 8), [
       '--agent',
       'npm',
       '--agent-spec',
@@ -219,24 +212,18 @@ describe('agent source and node', () => {
     const sha = 'ab'.repeat(32);
     assert.deepEqual(
       argsOf([`agent.source={url: "https://example.invalid/a.cjs", sha256: "${sha}"}`]).slice(
-        8,
-        14,
+        4,
+        10,
       ),
       ['--agent', 'url', '--agent-url', 'https://example.invalid/a.cjs', '--agent-sha256', sha],
     );
-    assert.deepEqual(argsOf(['agent.source=image']).slice(8, 10), ['--agent', 'image']);
+    assert.deepEqual(argsOf(['agent.source=image']).slice(4, 6), ['--agent', 'image']);
   });
 
   test('an official Node.js build passes its version; a specific listen address is probed', () => {
     const args = argsOf(['agent.node=official', 'agent.node_version=22.1.0', 'serve.host=::1']);
-    assert.deepEqual(args.slice(4, 10), [
-      '--health-host',
-      '::1',
-      '--node',
-      'official',
-      '--node-version',
-      '22.1.0',
-    ]);
+    assert.deepEqual(args.slice(2, 6), ['--node', 'official', '--node-version', '22.1.0']);
+    assert.deepEqual(args.slice(-6), ['--', '--port', '80', '--health-host', '::1', '--packages']);
   });
 });
 
@@ -252,7 +239,7 @@ describe('MIME', () => {
     assert.match(text, /Content-Type: text\/x-shellscript; charset="utf-8"\n/);
     assert.match(
       text,
-      /\nexec sh '\/usr\/local\/lib\/gitstrap\/first-boot\.sh' '--name' 'open-qa' '--port' '80' /,
+      /\nexec sh '\/usr\/local\/lib\/gitstrap\/first-boot\.sh' '--name' 'open-qa' '--node' 'distro' /,
     );
     assert.ok(!text.includes('runcmd:'));
   });
@@ -440,13 +427,6 @@ describe('templates', () => {
   test('the first-boot template has no here-documents (compactShell relies on it)', () => {
     const source = readFileSync(path.join(defaultTemplatesDir(), TEMPLATE_FILES.firstBoot), 'utf8');
     assert.ok(!source.includes('<<'));
-  });
-
-  test('compactUnit drops comment lines and keeps "## " notes and blank lines', () => {
-    assert.equal(
-      compactUnit('## note\n# comment\n; comment\n[Unit]\n\nDescription=x # not a comment\n'),
-      '## note\n[Unit]\n\nDescription=x # not a comment\n',
-    );
   });
 
   test('compactShell keeps the #! line, "## " notes and shellcheck directives', () => {

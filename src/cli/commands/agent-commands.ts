@@ -15,6 +15,11 @@ export const agentCommands: CommandTable = {
     summary: "install the recipe's OS packages (the one step that runs as root)",
     load: async () => (await import('./packages.js')).default,
   },
+  'first-boot': {
+    summary:
+      'first boot, once the agent is installed: start its unit, wait for it, write the result',
+    load: async () => (await import('./first-boot.js')).default,
+  },
   validate: {
     summary: 'check a recipe and say exactly what is wrong',
     load: async () => (await import('./validate.js')).default,

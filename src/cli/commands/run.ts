@@ -1,6 +1,7 @@
 // `bootstrap run --recipe X [--set ...] [--root DIR]` (also plain `bootstrap --recipe X`): turns this
 // machine into the service and keeps it running until SIGTERM/Ctrl-C. The agent is src/agent/agent.ts.
-import { withoutAgentRuntimeEnv } from '../../lib/agent-runtime-env.js';
+import v8 from 'node:v8';
+import { applyAgentV8Flags, withoutAgentRuntimeEnv } from '../../lib/agent-runtime-env.js';
 import { runAgent } from '../../agent/agent.js';
 import { createDataEngine } from '../../agent/data-engine.js';
 import { defaultStateRoot } from '../../lib/instance-paths.js';
@@ -17,6 +18,8 @@ ${RECIPE_USAGE}
       --root DIR            the agent's state root (default ${defaultStateRoot('NAME')})`,
   options: { ...recipeOptions, root: { type: 'string' } },
   async run(args, ctx) {
+    // The long-lived agent favours memory over speed in V8's heap growth (src/lib/agent-runtime-env.ts).
+    applyAgentV8Flags(v8.setFlagsFromString);
     let recipe;
     try {
       ({ recipe } = recipeFromArgs(args, ctx));
