@@ -5,7 +5,7 @@ R=${GITSTRAP_TEST_ROOT:-}
 STATE_DIR='/var/lib/gitstrap'
 RESULT='/var/lib/gitstrap/bootstrap-result.json'
 BIN='/usr/local/bin/bootstrap'
-PATH="$R/usr/local/bin:$PATH"
+PATH="$R${BIN%/*}:$PATH"
 export PATH
 say() { printf 'gitstrap: %s\n' "$*"; }
 die() {

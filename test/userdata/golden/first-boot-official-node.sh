@@ -6,7 +6,7 @@ STATE_DIR='/var/lib/gitstrap'
 RESULT='/var/lib/gitstrap/bootstrap-result.json'
 BIN='/usr/local/bin/bootstrap'
 NODE_ROOT='/usr/local/lib/nodejs'
-PATH="$R/usr/local/bin:$PATH"
+PATH="$R${BIN%/*}:$PATH"
 export PATH
 say() { printf 'gitstrap: %s\n' "$*"; }
 die() {
@@ -148,9 +148,9 @@ install_official_node() {
     mkdir -p "$R$NODE_ROOT"
     tar -xzf "$WORK/$dir.tar.gz" -C "$R$NODE_ROOT"
   fi
-  mkdir -p "$R/usr/local/bin"
+  mkdir -p "$R${BIN%/*}"
   for b in node npm npx; do
-    ln -sfn "$R$NODE_ROOT/$dir/bin/$b" "$R/usr/local/bin/$b"
+    ln -sfn "$R$NODE_ROOT/$dir/bin/$b" "$R${BIN%/*}/$b"
   done
 }
 step_ttl() {
