@@ -4,24 +4,23 @@
 // processes the dead owner left behind (a git fetch, a tar) are killed first, so they cannot write
 // under the new owner's feet. A lock that cannot be read is taken over once it is old.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Logger } from '../../src/lib/log.js';
 import {
+  childRecorder,
   createLockFile,
   identifyProcess,
   isProcessAlive,
   readLockFile,
-  setStaleLockAside,
+  takeOverStaleLock,
   unlinkQuietly,
-  type ProcessIdentity,
+  type TokenOwner,
 } from '../../src/lib/pid-lock.js';
-import { killGroup } from '../../src/lib/run-process.js';
 import { SyncFailure } from './failure.js';
 import type { DataLayout } from './layout.js';
 
 /** What the lock file holds. */
-export interface LockOwner extends ProcessIdentity {
-  token: string;
+export interface LockOwner extends TokenOwner {
   since: string;
 }
 
@@ -40,52 +39,18 @@ const UNREADABLE_LOCK_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The children file of `owner`: what it started, for a new owner to kill. */
-function readChildren(layout: DataLayout, owner: LockOwner): ProcessIdentity[] {
-  try {
-    const record = JSON.parse(readFileSync(layout.lockChildren, 'utf8')) as {
-      token?: string;
-      children?: ProcessIdentity[];
-    };
-    return record.token === owner.token ? (record.children ?? []) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Kills the processes a dead owner left behind, and waits (bounded) until they are gone. */
-async function killOrphans(layout: DataLayout, owner: LockOwner, logger: Logger): Promise<void> {
-  const alive = readChildren(layout, owner).filter((c) => isProcessAlive(c));
-  for (const child of alive) {
-    logger.log('warn', 'data.lock.orphan-killed', { pid: child.pid, ownerPid: owner.pid });
-    killGroup(child.pid, 'SIGKILL');
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  for (let i = 0; i < 100 && alive.some((c) => isProcessAlive(c)); i++) {
-    await sleep(20);
-  }
-}
-
 /** Takes a dead owner's lock out of the way, after killing what it left running. */
 async function takeOver(
   layout: DataLayout,
   stale: LockOwner | undefined,
   logger: Logger,
 ): Promise<void> {
-  // Between our look and our move, another process may have taken the lock over: then it stays.
-  const aside = setStaleLockAside<LockOwner>(
-    layout.lock,
-    (moved) => !moved || moved.token === stale?.token,
-  );
-  if (!aside) return;
-  logger.log('warn', 'data.lock.stale', { pid: stale?.pid ?? 0, since: stale?.since ?? '' });
-  if (stale) await killOrphans(layout, stale, logger);
-  unlinkQuietly(layout.lockChildren);
-  unlinkQuietly(aside);
+  await takeOverStaleLock(layout.lock, layout.lockChildren, stale, {
+    onTaken: () =>
+      logger.log('warn', 'data.lock.stale', { pid: stale?.pid ?? 0, since: stale?.since ?? '' }),
+    onKill: (pid) =>
+      logger.log('warn', 'data.lock.orphan-killed', { pid, ownerPid: stale?.pid ?? 0 }),
+  });
 }
 
 /** Takes the lock of a data folder, waiting up to `waitMs` for a live owner to finish. */
@@ -137,28 +102,12 @@ export async function acquireSyncLock(
     await sleep(Math.min(250, 25 * (attempt + 1)));
   }
 
-  const children = new Map<number, ProcessIdentity>();
-  const writeChildren = () => {
-    const tmp = `${layout.lockChildren}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, JSON.stringify({ token, children: [...children.values()] }));
-      renameSync(tmp, layout.lockChildren);
-    } catch {
-      // best effort: a full disk must not stop the sync itself
-    }
-  };
+  const recorder = childRecorder(layout.lockChildren, token);
   const holdsIt = () => readLockFile<LockOwner>(layout.lock)?.token === token;
   let released = false;
   return {
     owner,
-    trackChild(pid) {
-      children.set(pid, identifyProcess(pid));
-      writeChildren();
-    },
-    untrackChild(pid) {
-      children.delete(pid);
-      writeChildren();
-    },
+    ...recorder,
     stillHeld: holdsIt,
     release() {
       if (released) return;

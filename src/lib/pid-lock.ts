@@ -4,6 +4,7 @@
 // owner can take it. What a lock waits for, and what it does on take-over, is its caller's.
 import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { killGroup } from './run-process.js';
 
 /** Which process a lock (or a record of a child) names: enough to tell it from a later one. */
 export interface ProcessIdentity {
@@ -133,4 +134,90 @@ export function setStaleLockAside<T extends ProcessIdentity>(
   }
   unlinkQuietly(aside);
   return undefined;
+}
+
+/** A lock owner as the locks that track their children record it: a token tells owners apart. */
+export interface TokenOwner extends ProcessIdentity {
+  token: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Records the processes an owner starts under its lock in `childrenFile` ({token, children}), so
+ * that a new owner taking a dead one's lock over can kill what it left running. Best effort: a
+ * full disk must not stop the work the lock guards.
+ */
+export function childRecorder(
+  childrenFile: string,
+  token: string,
+): { trackChild(pid: number): void; untrackChild(pid: number): void } {
+  const children = new Map<number, ProcessIdentity>();
+  const write = () => {
+    const tmp = `${childrenFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify({ token, children: [...children.values()] }));
+      renameSync(tmp, childrenFile);
+    } catch {
+      // best effort
+    }
+  };
+  return {
+    trackChild(pid) {
+      children.set(pid, identifyProcess(pid));
+      write();
+    },
+    untrackChild(pid) {
+      children.delete(pid);
+      write();
+    },
+  };
+}
+
+/**
+ * Takes a dead owner's lock out of the way (setStaleLockAside), kills the children it recorded in
+ * `childrenFile` (`onTaken` first; by identity: a reused PID is left alone; each one's process group, waiting a
+ * bounded time until they are gone) and removes both records. Returns the PIDs killed, or
+ * undefined when the lock was not taken (another process took it over meanwhile).
+ */
+export async function takeOverStaleLock<T extends TokenOwner>(
+  file: string,
+  childrenFile: string,
+  stale: T | undefined,
+  hooks: { onTaken?: () => void; onKill?: (pid: number) => void } = {},
+): Promise<number[] | undefined> {
+  const aside = setStaleLockAside<T>(file, (moved) => !moved || moved.token === stale?.token);
+  if (!aside) return undefined;
+  hooks.onTaken?.();
+  let killed: number[] = [];
+  if (stale) {
+    const alive = recordedChildren(childrenFile, stale.token).filter((c) => isProcessAlive(c));
+    for (const child of alive) {
+      hooks.onKill?.(child.pid);
+      killGroup(child.pid, 'SIGKILL');
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    for (let i = 0; i < 100 && alive.some((c) => isProcessAlive(c)); i++) await sleep(20);
+    killed = alive.map((c) => c.pid);
+  }
+  unlinkQuietly(childrenFile);
+  unlinkQuietly(aside);
+  return killed;
+}
+
+/** The children `childrenFile` records for the owner holding `token` (none for another owner). */
+function recordedChildren(childrenFile: string, token: string): ProcessIdentity[] {
+  try {
+    const record = JSON.parse(readFileSync(childrenFile, 'utf8')) as {
+      token?: string;
+      children?: ProcessIdentity[];
+    };
+    return record.token === token ? (record.children ?? []) : [];
+  } catch {
+    return [];
+  }
 }

@@ -4,22 +4,21 @@
 // a dead owner's lock is taken over, after the child processes it left behind (a git push cut off
 // mid-way) are killed, so they cannot push an older snapshot after the new one.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import {
+  childRecorder,
   createLockFile,
   identifyProcess,
   isProcessAlive,
   readLockFile,
-  setStaleLockAside,
+  takeOverStaleLock,
   unlinkQuietly,
-  type ProcessIdentity,
+  type TokenOwner,
 } from '../lib/pid-lock.js';
-import { killGroup } from '../lib/run-process.js';
 import { publishFailure } from './errors.js';
 
 /** What the lock file holds. */
-export interface PublishLockOwner extends ProcessIdentity {
-  token: string;
+export interface PublishLockOwner extends TokenOwner {
   since: string;
 }
 
@@ -38,31 +37,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function childrenFile(file: string): string {
   return `${file}.children`;
-}
-
-/** Kills what a dead owner left running (by identity: a reused PID is left alone). */
-async function killOrphans(file: string, owner: PublishLockOwner): Promise<number[]> {
-  let recorded: ProcessIdentity[] = [];
-  try {
-    const record = JSON.parse(readFileSync(childrenFile(file), 'utf8')) as {
-      token?: string;
-      children?: ProcessIdentity[];
-    };
-    if (record.token === owner.token) recorded = record.children ?? [];
-  } catch {
-    // none recorded
-  }
-  const alive = recorded.filter((c) => isProcessAlive(c));
-  for (const child of alive) {
-    killGroup(child.pid, 'SIGKILL');
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  for (let i = 0; i < 100 && alive.some((c) => isProcessAlive(c)); i++) await sleep(20);
-  return alive.map((c) => c.pid);
 }
 
 /**
@@ -108,15 +82,8 @@ export async function acquirePublishLock(
           continue;
         }
       }
-      const aside = setStaleLockAside<PublishLockOwner>(
-        file,
-        (moved) => !moved || moved.token === holder?.token,
-      );
-      if (!aside) continue;
-      const killed = holder ? await killOrphans(file, holder) : [];
-      unlinkQuietly(childrenFile(file));
-      unlinkQuietly(aside);
-      options.onTakeOver?.(holder, killed);
+      const killed = await takeOverStaleLock(file, childrenFile(file), holder);
+      if (killed) options.onTakeOver?.(holder, killed);
     }
   } catch (error) {
     if (error instanceof Error && error.name === 'PublishError') throw error;
@@ -132,27 +99,11 @@ export async function acquirePublishLock(
     );
   }
 
-  const children = new Map<number, ProcessIdentity>();
-  const writeChildren = () => {
-    const tmp = `${childrenFile(file)}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, JSON.stringify({ token, children: [...children.values()] }));
-      renameSync(tmp, childrenFile(file));
-    } catch {
-      // best effort: the publish itself goes on
-    }
-  };
+  const recorder = childRecorder(childrenFile(file), token);
   let released = false;
   return {
     owner,
-    trackChild(pid) {
-      children.set(pid, identifyProcess(pid));
-      writeChildren();
-    },
-    untrackChild(pid) {
-      children.delete(pid);
-      writeChildren();
-    },
+    ...recorder,
     release() {
       if (released) return;
       released = true;
