@@ -471,6 +471,8 @@ describe('the static data source (publish.mirror → nginx → data.source.stati
     })();
     const v2 = await publish(2);
     await serving('v2\n');
+    // The reader may be between two reads when serving() sees v2: let it read v2 itself.
+    await waitFor(async () => (bodies.has('v2\n') ? true : undefined), 'the reader seeing v2');
     reading = false;
     await loop;
     assert.deepEqual(errors, []);
