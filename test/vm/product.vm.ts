@@ -126,13 +126,13 @@ describe('the whole product on a real cloud-init boot', () => {
           assert.equal(await callWebhook(hookUrl, body, hubSignature(secret, body)), 202);
           await vm.waitForHttp(site, { timeoutMs: 60_000, accept: (b) => b === v2 });
           t.diagnostic(`webhook to new data served: ${Date.now() - hookedAt} ms`);
-          assert.equal(publishOf(await readStatus(statusUrl), v2Commit)?.trigger, 'webhook');
+          assert.equal((await publishRecord(statusUrl, v2Commit))?.trigger, 'webhook');
 
           // Push v3 and call nothing: the schedule (every 20 s) brings it.
           const v3 = `v3 ${host.token}\n`;
           const v3Commit = commitFiles(host.dataRepo, { 'message.txt': v3 }, 'v3');
           await vm.waitForHttp(site, { timeoutMs: 120_000, accept: (b) => b === v3 });
-          assert.equal(publishOf(await readStatus(statusUrl), v3Commit)?.trigger, 'schedule');
+          assert.equal((await publishRecord(statusUrl, v3Commit))?.trigger, 'schedule');
         } finally {
           seen = await watcher.stop();
         }
@@ -217,6 +217,19 @@ describe('the whole product on a real cloud-init boot', () => {
 /** The publish of `commit` in the status history. */
 function publishOf(status: Awaited<ReturnType<typeof readStatus>>, commit: string) {
   return status.data?.history.find((h) => h.outcome === 'published' && h.commit === commit);
+}
+
+/**
+ * The history record of `commit`'s publish. The new version is served the moment it is swapped in;
+ * the sync records its result after pruning and notifying, so the record may come a moment later.
+ */
+async function publishRecord(statusUrl: string, commit: string) {
+  for (let i = 0; i < 40; i++) {
+    const found = publishOf(await readStatus(statusUrl), commit);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
 }
 
 /** Waits until the next scheduled sync is at least 12 s away (one just ran, or none is near). */
