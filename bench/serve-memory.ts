@@ -5,6 +5,9 @@
 //
 //   BENCH_MEMORY_RUNS=3 BENCH_MEMORY_SECONDS=10 npm run bench:memory
 //
+// For trying other settings: BENCH_MEMORY_ONLY=TEXT keeps the rows whose label contains TEXT (e.g.
+// "v18", "unit settings"), BENCH_MEMORY_ENV='{"NAME":"value"}' adds variables to the unit settings.
+//
 // Each runtime runs twice: with the settings the agent's systemd unit gives it
 // (src/lib/agent-runtime-env.ts: as on an instance) and without them (the baseline; `bootstrap run`
 // sets its V8 flag on itself either way).
@@ -48,11 +51,25 @@ function runtimes(): Runtime[] {
   }
   const version = spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout.trim();
   found.unshift({ label: `node ${version}`, node: node18 });
-  const { NODE_OPTIONS: _o, MALLOC_ARENA_MAX: _m, ...clean } = process.env;
-  return found.flatMap((r) => [
-    { ...r, label: `${r.label}, unit settings`, env: { ...clean, ...AGENT_RUNTIME_ENV } },
-    { ...r, label: `${r.label}, no unit env`, env: clean },
-  ]);
+  const {
+    NODE_OPTIONS: _o,
+    MALLOC_ARENA_MAX: _m,
+    BENCH_MEMORY_ENV: extraJson,
+    BENCH_MEMORY_ONLY: only,
+    ...clean
+  } = process.env;
+  const extra = extraJson ? (JSON.parse(extraJson) as Record<string, string>) : {};
+  const suffix = extraJson ? ` + ${Object.keys(extra).join(', ')}` : '';
+  return found
+    .flatMap((r) => [
+      {
+        ...r,
+        label: `${r.label}, unit settings${suffix}`,
+        env: { ...clean, ...AGENT_RUNTIME_ENV, ...extra },
+      },
+      { ...r, label: `${r.label}, no unit env`, env: clean },
+    ])
+    .filter((r) => only === undefined || r.label.includes(only));
 }
 
 /** kB figures of /proc/PID/status, in MB. */

@@ -328,6 +328,27 @@ async function measure(source: string, work: string, url: string, proxy: TcpProx
     row.up.push(proxy.bytesUp);
     row.conns.push(proxy.connections);
   };
+  // What a sync without its own ls-remote would cost when nothing changed: a fetch of the branch by
+  // name into a shallow cache, kept shallow (--depth=1) as the engine's fetches are. Protocol v2
+  // then still sends a fetch request (the deepen) after the ref listing: a pack-objects run on the
+  // host for every poll, where ls-remote stops at the listing.
+  const probe = path.join(work, 'probe.git');
+  await run([
+    'git',
+    'clone',
+    '-q',
+    '--bare',
+    '--depth=1',
+    '--no-tags',
+    '--single-branch',
+    url,
+    probe,
+  ]);
+  const probeFetch = [
+    ...['git', '--git-dir', probe, '-c', 'maintenance.auto=false', '-c', 'gc.auto=0', 'fetch'],
+    ...['-q', '--no-tags', '--no-write-fetch-head', '--depth=1', 'origin'],
+    '+refs/heads/main:refs/heads/main',
+  ];
   for (let i = 0; i < RUNS; i++) {
     await sample('gitstrap sync (unchanged)', async () => {
       const r = await engine.sync('schedule');
@@ -340,6 +361,7 @@ async function measure(source: string, work: string, url: string, proxy: TcpProx
     await sample('git fetch --no-tags origin main', () =>
       run(['git', 'fetch', '-q', '--no-tags', 'origin', 'main'], clone),
     );
+    await sample('fetch by ref --depth=1 (no ls-remote)', () => run(probeFetch));
   }
 
   const pad = (s: string, n: number) => s.padEnd(n);
