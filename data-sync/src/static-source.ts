@@ -4,15 +4,7 @@
 // pointer names a bundle; it is downloaded to staging/ (bounded by its size and data.limits), its
 // sha256 checked against the pointer, fetched into repo.git (git checks every object id), and the
 // commit git fetched must be the pointer's. Then the engine builds it as it builds a git fetch.
-import { createHash } from 'node:crypto';
-import {
-  createWriteStream,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -23,6 +15,7 @@ import { FETCHED_REF } from './fetch-plan.js';
 import type { Git } from './git.js';
 import type { DataLayout } from './layout.js';
 import { resolveLimits } from './limits.js';
+import { HALF_UPLOADED, httpFailure, httpGet, MIRROR_HINT } from './mirror-http.js';
 import {
   chooseBundle,
   mirrorUrl,
@@ -65,11 +58,6 @@ export interface StaticSource {
   forget(): void;
 }
 
-const HINT =
-  'check data.source.static (the URL of the folder publish.mirror is uploaded to) and that this machine can reach it';
-const HALF_UPLOADED =
-  'the mirror may be half-uploaded: upload the bundles before gitstrap-data.json (docs/fleet.md); the next poll tries again';
-
 /** The static source of one data folder. */
 export function createStaticSource(options: {
   layout: DataLayout;
@@ -101,7 +89,7 @@ export function createStaticSource(options: {
         ...(signal ? { signal } : {}),
       });
       if (answer.status === 304 && remembered) return { commit: remembered.commit };
-      if (answer.status !== 200) throw httpFailure(pointerUrl, answer, HINT);
+      if (answer.status !== 200) throw httpFailure(pointerUrl, answer, MIRROR_HINT);
       const parsed = parsePointer(answer.body!.toString('utf8'));
       if (!parsed.ok) {
         throw new SyncFailure(
@@ -147,7 +135,7 @@ export function createStaticSource(options: {
           ...(signal ? { signal } : {}),
         });
         if (answer.status !== 200) {
-          throw httpFailure(url, answer, answer.status === 404 ? HALF_UPLOADED : HINT);
+          throw httpFailure(url, answer, answer.status === 404 ? HALF_UPLOADED : MIRROR_HINT);
         }
         if (answer.bytes !== bundle.size || answer.sha256 !== bundle.sha256) {
           throw new SyncFailure(
@@ -268,137 +256,4 @@ async function fetchBundle(
     );
   }
   return fetched;
-}
-
-interface HttpAnswer {
-  status: number;
-  statusText: string;
-  etag?: string;
-  location?: string;
-  /** The body, when not written to a file. */
-  body?: Buffer;
-  bytes: number;
-  sha256: string;
-}
-
-function httpFailure(url: string, answer: HttpAnswer, hint: string): SyncFailure {
-  const moved = answer.location ? ` (to ${redactCredentials(answer.location)})` : '';
-  return new SyncFailure(
-    'fetch',
-    `${redactCredentials(url)} answered HTTP ${answer.status} ${answer.statusText}${moved}`.trim(),
-    answer.location ? 'set data.source.static to the URL it moved to' : hint,
-  );
-}
-
-/**
- * One GET (no redirects followed): the body kept in memory or written to `file`, counted and hashed
- * as it arrives; more than `maxBytes` stops it.
- */
-function httpGet(
-  url: string,
-  o: {
-    agents: { http: http.Agent; https: https.Agent };
-    headers: Record<string, string>;
-    maxBytes: number;
-    timeoutMs: number;
-    file?: string;
-    signal?: AbortSignal;
-  },
-): Promise<HttpAnswer> {
-  const shown = redactCredentials(url);
-  return new Promise<HttpAnswer>((resolve, reject) => {
-    const fail = (why: string, hint = HINT) =>
-      reject(new SyncFailure('fetch', `cannot read ${shown}: ${why}`, hint));
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      fail('not a URL');
-      return;
-    }
-    const tls = target.protocol === 'https:';
-    const request = (tls ? https : http).get(
-      target,
-      {
-        agent: tls ? o.agents.https : o.agents.http,
-        headers: { 'user-agent': 'gitstrap-agent', ...o.headers },
-        ...(o.signal ? { signal: o.signal } : {}),
-      },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        const answer: HttpAnswer = {
-          status,
-          statusText: response.statusMessage ?? '',
-          bytes: 0,
-          sha256: '',
-          ...(typeof response.headers.etag === 'string' ? { etag: response.headers.etag } : {}),
-          ...(typeof response.headers.location === 'string'
-            ? { location: response.headers.location }
-            : {}),
-        };
-        if (status !== 200) {
-          response.resume();
-          response.on('end', () => resolve(answer));
-          response.on('error', () => resolve(answer));
-          return;
-        }
-        const hash = createHash('sha256');
-        const chunks: Buffer[] = [];
-        const sink = o.file ? createWriteStream(o.file) : undefined;
-        let failed = false;
-        const stop = (why: string, hint?: string) => {
-          if (failed) return;
-          failed = true;
-          response.destroy();
-          sink?.destroy();
-          fail(why, hint);
-        };
-        sink?.on('error', (error) => stop(error.message, 'is the disk full?'));
-        response.on('data', (chunk: Buffer) => {
-          answer.bytes += chunk.length;
-          if (answer.bytes > o.maxBytes) {
-            stop(
-              `it is larger than ${o.maxBytes} bytes`,
-              o.file ? `the pointer says ${o.maxBytes} bytes; ${HALF_UPLOADED}` : HINT,
-            );
-            return;
-          }
-          hash.update(chunk);
-          if (sink) {
-            if (!sink.write(chunk)) {
-              response.pause();
-              sink.once('drain', () => response.resume());
-            }
-          } else chunks.push(chunk);
-        });
-        response.on('error', (error) => stop(error.message));
-        let ended = false;
-        response.on('aborted', () => stop('the connection closed early'));
-        response.on('close', () => {
-          if (!ended) stop('the connection closed early');
-        });
-        response.on('end', () => {
-          ended = true;
-          if (failed) return;
-          answer.sha256 = hash.digest('hex');
-          if (!sink) {
-            answer.body = Buffer.concat(chunks);
-            resolve(answer);
-            return;
-          }
-          sink.once('finish', () => {
-            if (!failed) resolve(answer);
-          });
-          sink.end();
-        });
-      },
-    );
-    request.setTimeout(o.timeoutMs, () =>
-      request.destroy(new Error(`no answer within ${o.timeoutMs} ms`)),
-    );
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      if (o.signal?.aborted) fail('interrupted');
-      else fail(error.code ? `${error.code} ${error.message}` : error.message);
-    });
-  });
 }
