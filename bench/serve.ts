@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { freeLoopbackPort } from '../src/lib/free-port.js';
 import { AGENT_RUNTIME_ENV } from '../src/lib/agent-runtime-env.js';
 import { measureAgentMemory } from './serve-memory.js';
+import { nginxMain, nginxTempPaths } from '../test/helpers/nginx-conf.js';
 import { waitForPort } from '../test/helpers/proc.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -294,13 +295,7 @@ function startNginx(nginx: string, taskset: string, root: string, port: number):
   writeFileSync(
     conf,
     `# One process (master_process off = a single worker), serving ROOT like the agent does.
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 1024; }
-http {
+${nginxMain(prefix, 1024)}http {
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
   access_log off;
@@ -308,11 +303,7 @@ http {
   tcp_nopush on;
   keepalive_timeout 65;
   keepalive_requests 1000000;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+${nginxTempPaths(prefix)}
   server {
     listen 127.0.0.1:${port};
     root ${root};

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freeLoopbackPort } from '../../src/lib/free-port.js';
 import { startTcpProxy, type TcpProxy } from '../../test/data-sync/tcp-proxy.js';
+import { nginxMain, nginxTempPaths } from '../../test/helpers/nginx-conf.js';
 import { waitForPort } from '../../test/helpers/proc.js';
 import type { CpuMeter } from './cpu-meter.js';
 
@@ -152,24 +153,14 @@ export async function startSources(
     writeFileSync(
       conf,
       `# One nginx process: the static root, and git http-backend through fcgiwrap.
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 4096; }
-http {
+${nginxMain(prefix, 4096)}http {
   default_type application/octet-stream;
   types { application/json json; }
   access_log off;
   sendfile on;
   tcp_nopush on;
   keepalive_timeout 65;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+${nginxTempPaths(prefix)}
   ssl_certificate ${caFile};
   ssl_certificate_key ${keyFile};
   ssl_protocols TLSv1.2 TLSv1.3;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { freePort, startProcess, waitForPort } from './proc.js';
 import { tempDir } from './tmp.js';
+import { nginxMain, nginxTempPaths } from './nginx-conf.js';
 import { requireTool } from './tools.js';
 
 export interface Nginx {
@@ -27,22 +28,12 @@ export async function startNginx(t: Pick<TestContext, 'after'>, root: string): P
   const conf = path.join(prefix, 'nginx.conf');
   writeFileSync(
     conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 64; }
-http {
+    `${nginxMain(prefix, 64)}http {
   default_type application/octet-stream;
   types { application/json json; }
   log_format requests '$request_method $uri $status "$http_if_none_match"';
   access_log ${log} requests;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
+${nginxTempPaths(prefix)}
   server {
     listen 127.0.0.1:${port};
     location /mirror/ {
