@@ -48,6 +48,12 @@ const cli = await build({
   metafile: true,
 });
 
+// The agent carries its systemd unit in a comment after the #! line (src/userdata/agent-unit.ts,
+// with its package step): the first-boot script copies it out with sed and starts the agent before
+// any Node.js has run on the machine (userdata/first-boot.sh.hbs, step unit).
+const unit = await agentUnitText();
+if (unit.includes('*/')) throw new Error('the agent unit text cannot go into a /* */ comment');
+
 const agent = await build({
   ...common,
   entryPoints: ['src/cli/agent-main.ts'],
@@ -56,7 +62,7 @@ const agent = await build({
   // node-cron and others read import.meta.url; in CommonJS it is the bundle's own file URL.
   define: { ...common.define, 'import.meta.url': '__gitstrap_import_meta_url' },
   banner: {
-    js: `#!/usr/bin/env node\nconst __gitstrap_import_meta_url = require('node:url').pathToFileURL(__filename).href;`,
+    js: `#!/usr/bin/env node\n/*gitstrap@.service\n${unit}*/\nconst __gitstrap_import_meta_url = require('node:url').pathToFileURL(__filename).href;`,
   },
   external: ['@aws-sdk/*'],
   // Start-up time on a small instance follows the bundle's size: leave out what the agent never runs.
@@ -77,6 +83,23 @@ if (clean && outArg < 0) {
   }
   renameSync(out, 'dist');
   rmSync('dist.old', { recursive: true, force: true });
+}
+
+/** The agent's unit with its package step, from the TypeScript that writes it (built in memory). */
+async function agentUnitText() {
+  const built = await build({
+    entryPoints: ['src/userdata/agent-unit.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'warning',
+  });
+  const code = built.outputFiles[0].text;
+  const module = await import(
+    `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`
+  );
+  return module.agentUnitText({ packages: true, carried: true });
 }
 
 /** The npm packages whose code is inside the bundles, from esbuild's metafiles, with their licence

@@ -7,8 +7,7 @@
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exitCodeOf, GitstrapError } from '../lib/errors.js';
-
-export const START_FAILURE_FILE = 'start-failure.json';
+import { START_FAILURE_FILE } from '../lib/instance-paths.js';
 
 /** What the agent was doing; "install" is refined by the step's name. */
 export type StartStage = 'listen' | 'clone' | 'data' | 'install' | 'start';

@@ -33,6 +33,9 @@ export const INSTANCE_PATHS = {
 
 export type InstancePaths = typeof INSTANCE_PATHS;
 
+/** In an agent's state root: why it failed to start, until it serves (src/agent/start-failure.ts). */
+export const START_FAILURE_FILE = 'start-failure.json';
+
 /** The instance path of a recipe. */
 export function recipePath(name: string): string {
   return `${INSTANCE_PATHS.recipesDir}/${name}.yaml`;

@@ -1,6 +1,8 @@
-// The agent's systemd unit, gitstrap@NAME.service: written on the instance by `bootstrap first-boot`
-// (not carried in user-data: it is the same for every recipe of a gitstrap version, and EC2 allows
-// 16,384 bytes). Pure, and small enough for the agent bundle.
+// The agent's systemd unit, gitstrap@NAME.service. The agent carries it, not the user-data (it is
+// the same for every recipe of a gitstrap version, and EC2 allows 16,384 bytes): the agent bundle
+// has it, with the package step, in a comment after its #! line (scripts/build.mjs), where the
+// first-boot script's step unit finds it; `bootstrap first-boot` writes it when the script found
+// none. Pure, and small enough for the agent bundle.
 import { agentRuntimeEnvLine } from '../lib/agent-runtime-env.js';
 import { INSTANCE_PATHS } from '../lib/instance-paths.js';
 
@@ -10,11 +12,18 @@ import { INSTANCE_PATHS } from '../lib/instance-paths.js';
  * the recipe's OS packages, and gets 15 minutes to do it (TimeoutStartSec). Environment= carries
  * the agent's own heap settings (src/lib/agent-runtime-env.ts); its service does not inherit them.
  */
-export function agentUnitText(options: { packages: boolean }): string {
+export function agentUnitText(options: {
+  packages: boolean;
+  /** The copy the agent bundle carries (its first line says so), not bootstrap first-boot's. */
+  carried?: boolean;
+}): string {
   const { bin, recipesDir, stateDir } = INSTANCE_PATHS;
   const recipe = `${recipesDir}/%i.yaml`;
+  const writer = options.carried
+    ? 'the first-boot script, from the agent bundle'
+    : 'bootstrap first-boot';
   return [
-    `## The gitstrap agent serving ${recipesDir}/NAME.yaml (written by bootstrap first-boot).`,
+    `## The gitstrap agent serving ${recipesDir}/NAME.yaml (written at first boot by ${writer}).`,
     '[Unit]',
     'Description=gitstrap agent for %i',
     'Wants=network-online.target',

@@ -5,11 +5,11 @@ import { Document, isPair, isScalar, isSeq, Scalar, visit } from 'yaml';
 import { gzipSync } from 'node:zlib';
 import { GitstrapError } from '../lib/errors.js';
 
-/** One cloud-init write_files entry. */
+/** One file cloud-init writes (a write_files entry), owned by root. */
 export interface WriteFile {
   path: string;
   content: string;
-  owner: string;
+  /** Octal, e.g. "0755"; a cloud-config leaves out cloud-init's default, "0644". */
   permissions: string;
   /** b64 when the content is not plain text a literal block can hold; gz+b64 when it is
    * compressed to fit EC2's limit. */
@@ -40,7 +40,7 @@ export function textFile(
   permissions: string,
   options: { asciiOnly?: boolean } = {},
 ): WriteFile {
-  const entry = { path, owner: 'root:root', permissions };
+  const entry = { path, permissions };
   if (isBlockSafe(content, options.asciiOnly)) return { ...entry, content };
   return { ...entry, encoding: 'b64', content: Buffer.from(content, 'utf8').toString('base64') };
 }
@@ -53,9 +53,21 @@ export function compressedFile(file: WriteFile): WriteFile {
   return { ...file, encoding: 'gz+b64', content: gz.toString('base64') };
 }
 
+/** cloud-init's write_files defaults (cc_write_files): permissions 0644, and the distribution's
+ * default owner, root:root. The user-data leaves them out, to spend fewer of EC2's 16,384 bytes;
+ * cloud-init.test.ts checks the files cloud-init's own code writes from it. */
+const CLOUD_INIT_DEFAULT_PERMISSIONS = '0644';
+
 /** "#cloud-config", the optional "# bootparams=" line, then the YAML. Pure. */
 export function serializeCloudConfig(config: CloudConfig, bootparams?: string): string {
-  const doc = new Document(config);
+  const doc = new Document({
+    ...config,
+    write_files: config.write_files.map(({ path, permissions, ...file }) =>
+      permissions === CLOUD_INIT_DEFAULT_PERMISSIONS
+        ? { path, ...file }
+        : { path, permissions, ...file },
+    ),
+  });
   visit(doc, {
     Scalar(key, node, path) {
       if (key === 'key' || typeof node.value !== 'string') return;

@@ -1,7 +1,8 @@
 // The second half of first boot, on the instance, once Node.js and the agent exist (`bootstrap
-// first-boot`, run as root by the first-boot script): check the recipe cloud-init wrote, write and
-// start the agent's unit, wait for its healthz or its start-failure record, and write
-// bootstrap-result.json. The script did the first half (ttl, packages, user, agent) and wrote the
+// first-boot`, run as root by the first-boot script): check the recipe cloud-init wrote, enable the
+// agent's unit (write and start it first when the script could not), wait for its healthz or its
+// start-failure record, and write bootstrap-result.json. The script did the first half (ttl,
+// packages, user, agent, and the unit the agent carries, started without waiting) and wrote the
 // result itself when one of those failed. systemctl, the health probe and the clock are injected.
 import {
   chmodSync,
@@ -140,9 +141,12 @@ function checkRecipe(root: string, name: string): void {
   }
 }
 
-// service: the agent's unit, written when it is not there yet (an operator's own is kept), started
-// now and at every boot. The unit is new to systemd, which reads it as it starts: no daemon-reload,
-// which takes seconds on a small machine.
+// service: the agent's unit, enabled (it starts at every boot) and started, unless it runs already.
+// The script's step unit has written the unit the agent carries (or kept an operator's own), taken
+// away an earlier start-failure record and started it without waiting: `start` here then waits for
+// that start (the package step) to end. When the script found no unit to start, it is written and
+// the record taken away here. The unit is new to systemd, which reads it as it starts: no
+// daemon-reload, which takes seconds on a small machine.
 async function startUnit(
   root: string,
   options: FinishOptions,
@@ -155,8 +159,8 @@ async function startUnit(
     writeFileSync(`${unitFile}.tmp`, agentUnitText({ packages: options.packages }));
     chmodSync(`${unitFile}.tmp`, 0o644);
     renameSync(`${unitFile}.tmp`, unitFile);
+    rmSync(root + options.startFailureFile, { force: true });
   }
-  rmSync(root + options.startFailureFile, { force: true });
   for (const args of [
     ['enable', '--no-reload', unit],
     ['start', unit],

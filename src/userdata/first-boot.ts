@@ -50,8 +50,11 @@ export function planFirstBootArgs(
   recipe: Recipe,
   options: { version: string; expiry: ExpiryPlan; healthTimeoutSeconds?: number },
 ): string[] {
-  const args = ['--name', recipe.name, '--node', recipe.agent.node];
-  if (recipe.agent.node === 'official') args.push('--node-version', recipe.agent.node_version);
+  const args = ['--name', recipe.name];
+  // The distribution's Node.js is the script's default.
+  if (recipe.agent.node === 'official') {
+    args.push('--node', 'official', '--node-version', recipe.agent.node_version);
+  }
   args.push(...agentArgs(recipe.agent, options.version));
   if (options.expiry && 'expiresAt' in options.expiry) {
     args.push('--expires-at', String(options.expiry.expiresAt));

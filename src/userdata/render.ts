@@ -14,7 +14,7 @@ import {
 } from './guard.js';
 import { compactShell } from './compact.js';
 import { buildMultipart } from './multipart.js';
-import { INSTANCE_PATHS, recipePath } from '../lib/instance-paths.js';
+import { INSTANCE_PATHS, recipePath, START_FAILURE_FILE } from '../lib/instance-paths.js';
 import { packUserData } from './ec2-limit.js';
 import { loadTemplates, type Templates } from './templates.js';
 
@@ -128,6 +128,22 @@ export function planWriteFiles(
   ];
 }
 
+/** The choices the first-boot template renders code for. */
+export interface FirstBootFlags {
+  expires: boolean;
+  npm: boolean;
+  url: boolean;
+  image: boolean;
+  official: boolean;
+  fetch: boolean;
+  lfs: boolean;
+}
+
+/** What the first-boot template is rendered with: the instance paths and the recipe's choices. */
+export function firstBootContext(flags: FirstBootFlags): object {
+  return { paths: INSTANCE_PATHS, startFailure: START_FAILURE_FILE, ...flags };
+}
+
 /** The first-boot script a recipe's user-data carries (before its gzip+base64): only the code the
  * recipe's choices need (ttl, agent.source, agent.node, Git LFS). Pure. */
 export function firstBootScript(
@@ -139,18 +155,19 @@ export function firstBootScript(
   const agent = source === 'image' ? 'image' : typeof source === 'object' ? 'url' : 'npm';
   const official = recipe.agent.node === 'official';
   return compactShell(
-    templates.firstBoot({
-      paths: INSTANCE_PATHS,
-      expires: options.expires,
-      npm: agent === 'npm',
-      url: agent === 'url',
-      image: agent === 'image',
-      official,
-      // curl downloads: the agent bundle, an official Node.js build.
-      fetch: agent === 'url' || official,
-      // git-lfs is installed only when the recipe keeps files in Git LFS.
-      lfs: recipe.service.lfs === true || recipe.data?.lfs === true,
-    }),
+    templates.firstBoot(
+      firstBootContext({
+        expires: options.expires,
+        npm: agent === 'npm',
+        url: agent === 'url',
+        image: agent === 'image',
+        official,
+        // curl downloads: the agent bundle, an official Node.js build.
+        fetch: agent === 'url' || official,
+        // git-lfs is installed only when the recipe keeps files in Git LFS.
+        lfs: recipe.service.lfs === true || recipe.data?.lfs === true,
+      }),
+    ),
   );
 }
 

@@ -7,9 +7,11 @@ import { describe, test } from 'node:test';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
 import { agentUnitText } from '../../src/userdata/agent-unit.js';
 import { loadTemplates } from '../../src/userdata/templates.js';
+import { compactShell } from '../../src/userdata/compact.js';
+import { firstBootContext, type FirstBootFlags } from '../../src/userdata/render.js';
 import { tempDir } from '../helpers/tmp.js';
 import { GOLDEN_OPTIONS, makeCanaries, recipeNames, recipeOf, render } from './helpers.js';
-import { cloudInitSchema, shellcheck, verifyUnits } from './real-tools.js';
+import { bashProgram, cloudInitSchema, shellcheck, verifyUnits } from './real-tools.js';
 import { stageUserData } from './sandbox.js';
 
 const hostile = makeCanaries();
@@ -86,19 +88,31 @@ describe('cloud-init and shellcheck accept what cloud-init would run', () => {
 
   // Every branch a recipe can choose, and the fewest: each rendering must be clean.
   const FLAGS = ['expires', 'npm', 'url', 'image', 'official', 'fetch', 'lfs'] as const;
+  const flagsWhere = (on: (flag: (typeof FLAGS)[number]) => boolean) =>
+    Object.fromEntries(FLAGS.map((f) => [f, on(f)])) as unknown as FirstBootFlags;
   const variants = [
-    Object.fromEntries(FLAGS.map((f) => [f, true])),
-    Object.fromEntries(FLAGS.map((f) => [f, f === 'npm'])),
-    Object.fromEntries(FLAGS.map((f) => [f, f === 'url' || f === 'fetch' || f === 'expires'])),
+    flagsWhere(() => true),
+    flagsWhere((f) => f === 'npm'),
+    flagsWhere((f) => f === 'url' || f === 'fetch' || f === 'expires'),
   ];
   for (const flags of variants) {
-    const on = Object.keys(flags).filter((f) => flags[f]);
+    const on = FLAGS.filter((f) => flags[f]);
     test(`the first-boot template itself, comments and all, is shellcheck-clean (${on.join(', ')})`, (t) => {
-      const script = loadTemplates().firstBoot({ paths: INSTANCE_PATHS, ...flags });
+      const script = loadTemplates().firstBoot(firstBootContext(flags));
       assert.equal(script.includes('install_official_node()'), flags.official);
       assert.equal(script.includes('step_ttl()'), flags.expires);
       const lint = shellcheck(tempDir(t), 'first-boot.full.sh', script);
       assert.equal(lint.status, 0, lint.output);
+    });
+
+    test(`compacted for the user-data, the first-boot script is the same program to bash (${on.join(', ')})`, (t) => {
+      const script = loadTemplates().firstBoot(firstBootContext(flags));
+      const compact = compactShell(script);
+      assert.ok(compact.length < script.length);
+      assert.doesNotMatch(compact, /^[ \t]/m, 'no indentation left');
+      const program = bashProgram(tempDir(t), compact);
+      assert.ok(program.includes('step_unit ()'), program.slice(0, 200));
+      assert.equal(program, bashProgram(tempDir(t), script));
     });
   }
 
@@ -111,6 +125,20 @@ describe('cloud-init and shellcheck accept what cloud-init would run', () => {
   test('a cloud-config the schema rejects is reported (the checker is live)', (t) => {
     const schema = cloudInitSchema(tempDir(t), 'bad.yaml', '#cloud-config\nwrite_files: 3\n');
     assert.notEqual(schema.status, 0);
+  });
+});
+
+describe("cloud-init's write_files", () => {
+  test('writes the files as root, the recipe 0644 and the script 0755, by its defaults where the user-data says nothing', (t) => {
+    const dir = tempDir(t);
+    const staged = stageUserData(render('open-qa').body, dir, path.join(dir, 'root'));
+    assert.deepEqual(
+      staged.files.map((f) => [f.path, f.owner, f.permissions, f.written]),
+      [
+        ['/etc/gitstrap/recipes/open-qa.yaml', null, null, { owner: 'root:root', mode: '0644' }],
+        [INSTANCE_PATHS.firstBoot, null, '0755', { owner: 'root:root', mode: '0755' }],
+      ],
+    );
   });
 });
 

@@ -190,6 +190,35 @@ describe('bootstrap first-boot, once the agent is installed', () => {
     assert.equal(readFileSync(run.file(INSTANCE_PATHS.agentUnit), 'utf8'), '# mine\n');
   });
 
+  test('a unit the script started: a record the agent wrote since is kept, and ends first boot at once', async (t) => {
+    const record = JSON.stringify({ result: 'failure', step: 'recipe', exitCode: 2, at: 'x' });
+    const run = await finish(t, {
+      before: (root) => {
+        mkdirSync(path.join(root, INSTANCE_PATHS.unitDir), { recursive: true });
+        writeFileSync(
+          path.join(root, INSTANCE_PATHS.agentUnit),
+          agentUnitText({ packages: false }),
+        );
+        mkdirSync(path.dirname(path.join(root, FAILURE_FILE)), { recursive: true });
+        writeFileSync(path.join(root, FAILURE_FILE), record);
+      },
+    });
+    assert.equal(run.code, 1);
+    assert.deepEqual(run.result, JSON.parse(record));
+    assert.deepEqual(run.probes, []);
+  });
+
+  test("a unit it writes: an earlier run's record goes first", async (t) => {
+    const run = await finish(t, {
+      before: (root) => {
+        mkdirSync(path.dirname(path.join(root, FAILURE_FILE)), { recursive: true });
+        writeFileSync(path.join(root, FAILURE_FILE), '{"result":"failure","step":"clone"}');
+      },
+    });
+    assert.equal(run.code, 0);
+    assert.equal(run.result?.result, 'success');
+  });
+
   test('an IPv6 health host is bracketed; the poll runs every 0.5 s until the agent answers', async (t) => {
     const run = await finish(t, { healthy: (n) => n === 4, options: { healthHost: '::1' } });
     assert.equal(run.code, 0);

@@ -5,18 +5,19 @@
 // system commands (apt-get, systemctl, curl, ...) are stand-ins.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { agentUnitText } from '../../src/userdata/agent-unit.js';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
 import { freePort } from '../helpers/proc.js';
 import { packGitstrap, startRegistry, type Registry } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 import { requireNode18, requireNpm9 } from '../helpers/tools.js';
 import { PACKAGE_VERSION, render } from './helpers.js';
-import { runUserData, type SandboxRun } from './sandbox.js';
+import { callsOf, runUserData, type SandboxRun } from './sandbox.js';
 
 /** First boot of open-qa's user-data with agent.registry set, on a machine with git, curl, Node
  * 18.19 and npm 9.2 (npm's global prefix is the sandbox's /usr, its cache the sandbox's). */
@@ -67,10 +68,20 @@ describe('first boot installs the agent from an npm registry (real npm 9.2 on No
     assert.equal(run.code, 0, run.output);
     assert.equal(run.result?.result, 'success', run.output);
     assert.match(run.output, /added 1 package/);
-    // The rest of first boot ran in the installed gitstrap (on Node 18.19): it wrote the unit and
-    // asked systemd (a stand-in) to start it.
+    // The script's step unit found the unit in the installed package's agent bundle, wrote it
+    // and started it at once; the rest of first boot ran in the installed gitstrap (on Node
+    // 18.19): it enabled the unit, joined the start and saw the agent answer.
     assert.match(run.output, /^gitstrap: step health: done$/m);
-    assert.ok(existsSync(path.join(root, INSTANCE_PATHS.agentUnit)));
+    assert.equal(
+      readFileSync(path.join(root, INSTANCE_PATHS.agentUnit), 'utf8'),
+      agentUnitText({ packages: true, carried: true }),
+    );
+    const unit = 'gitstrap@open-qa.service';
+    assert.deepEqual(callsOf(run, 'systemctl'), [
+      ['start', '--no-block', unit],
+      ['enable', '--no-reload', unit],
+      ['start', unit],
+    ]);
     // The only download is gitstrap itself: it bundles its libraries. npm asks for the optional
     // AWS SDK's metadata (this registry has none) but --omit=optional installs none of it.
     assert.deepEqual(

@@ -11,13 +11,21 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { START_FAILURE_FILE } from '../../src/lib/instance-paths.js';
+import { agentUnitText } from '../../src/userdata/agent-unit.js';
 import { INSTANCE_PATHS } from '../../src/userdata/index.js';
-import { BIN } from '../helpers/cli.js';
+import { AGENT_BUNDLE, BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { requireNode18 } from '../helpers/tools.js';
 import { render } from './helpers.js';
 import { verifyUnits } from './real-tools.js';
 import { callsOf, linkTarget, runUserData, type SandboxRun } from './sandbox.js';
+
+/** The built agent bundle (npm test builds it first). */
+function builtAgentBundle(): string {
+  assert.ok(existsSync(AGENT_BUNDLE), `${AGENT_BUNDLE} is missing: run npm run build`);
+  return AGENT_BUNDLE;
+}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const at = (run: SandboxRun, file: string) => path.join(run.root, file);
@@ -61,7 +69,7 @@ describe('a fresh Debian machine with the default agent source', () => {
     test(`installs what is missing and the agent from npm, then hands over to bootstrap first-boot (sh = ${shell})`, async (t) => {
       const run = await runUserData(t, render('open-qa').body, { shell });
       assertHandedOver(run);
-      assert.deepEqual(stepsOf(run), ['args', 'packages', 'user', 'agent']);
+      assert.deepEqual(stepsOf(run), ['args', 'packages', 'user', 'agent', 'unit']);
       assert.deepEqual(callsOf(run, 'apt-get'), [
         ['-q', '-o', 'DPkg::Lock::Timeout=300', 'update'],
         [
@@ -105,9 +113,11 @@ describe('a fresh Debian machine with the default agent source', () => {
         ['prefix', '--global'],
       ]);
       assert.equal(linkTarget(at(run, INSTANCE_PATHS.bin)), at(run, '/usr/bin/bootstrap'));
-      // The script itself asks systemd nothing without a ttl: the agent's unit is bootstrap
-      // first-boot's, and the agent validates the recipe as the unit starts it.
+      // This stand-in agent carries no unit (the real one does: see "the unit the agent carries"
+      // below), so the script asks systemd nothing without a ttl: bootstrap first-boot writes the
+      // unit and starts it.
       assert.deepEqual(callsOf(run, 'systemctl'), []);
+      assert.ok(!existsSync(at(run, INSTANCE_PATHS.agentUnit)));
       assert.deepEqual(callsOf(run, 'bootstrap'), [HANDOVER]);
       assert.equal(statSync(at(run, '/var/lib/gitstrap')).mode & 0o777, 0o755);
       assert.ok(!existsSync(at(run, INSTANCE_PATHS.expiresAt)), 'no ttl, no expiry');
@@ -231,7 +241,7 @@ describe('the agent bundle from a URL, with a ttl (MIME user-data)', () => {
       env: { FAKE_BUNDLE: bundle },
     });
     assertHandedOver(run);
-    assert.deepEqual(stepsOf(run), ['args', 'ttl', 'packages', 'user', 'agent']);
+    assert.deepEqual(stepsOf(run), ['args', 'ttl', 'packages', 'user', 'agent', 'unit']);
     assert.equal(read(run, INSTANCE_PATHS.agentBundle), bundle);
     assert.equal(
       read(run, INSTANCE_PATHS.bin),
@@ -363,6 +373,68 @@ describe('the expiry', () => {
   });
 });
 
+describe('the unit the agent carries (the built agent bundle, by URL)', () => {
+  const bundle = readFileSync(builtAgentBundle(), 'utf8');
+  const userData = (recipe: string) =>
+    render(recipe, [
+      `agent.source={url: "https://example.invalid/gitstrap-agent.cjs", sha256: "${sha256(bundle)}"}`,
+    ]).body;
+  const boot = (
+    t: Parameters<typeof runUserData>[0],
+    recipe: string,
+    before?: (root: string) => void,
+    shell: 'dash' | 'bash' | 'busybox' = 'dash',
+  ) =>
+    runUserData(t, userData(recipe), {
+      shell,
+      installed: ['git', 'node', 'curl'],
+      env: { FAKE_BUNDLE_FILE: AGENT_BUNDLE },
+      ...(before ? { before } : {}),
+    });
+
+  for (const [recipe, packages, shell] of [
+    ['open-qa', true, 'dash'],
+    ['open-qa', true, 'busybox'],
+    ['fundraiser-auction', false, 'bash'],
+  ] as const) {
+    test(`${recipe}: step unit writes it${packages ? ' with its package step' : ', without a package step'} and starts it before bootstrap first-boot runs (sh = ${shell})`, async (t) => {
+      const run = await boot(t, recipe, undefined, shell);
+      assert.equal(run.code, 0, run.output);
+      assert.deepEqual(stepsOf(run).slice(-2), ['agent', 'unit']);
+      assert.equal(read(run, INSTANCE_PATHS.agentUnit), agentUnitText({ packages, carried: true }));
+      assert.equal(statSync(at(run, INSTANCE_PATHS.agentUnit)).mode & 0o777, 0o644);
+      assert.ok(!existsSync(`${at(run, INSTANCE_PATHS.agentUnit)}.tmp`));
+      // Started without waiting (its package step may take minutes), then handed over.
+      const unit = `gitstrap@${recipe}.service`;
+      const agentCalls = callsOf(run, 'systemctl').filter((c) => c.at(-1) === unit);
+      assert.deepEqual(agentCalls, [['start', '--no-block', unit]]);
+      const started = run.calls.findIndex((c) => c[0] === 'systemctl' && c.at(-1) === unit);
+      const handedOver = run.calls.findIndex((c) => c[0] === 'node' && c[2] === 'first-boot');
+      assert.ok(started >= 0 && started < handedOver, JSON.stringify(run.calls));
+      const verify = verifyUnits(run.root, [unit], [INSTANCE_PATHS.bin]);
+      assert.equal(verify.status, 0, verify.output);
+      assert.equal(verify.output, '');
+    });
+  }
+
+  test("an earlier run's start-failure record goes before the start; an operator's own unit is kept and started", async (t) => {
+    const record = path.join('var/lib/gitstrap/open-qa', START_FAILURE_FILE);
+    const own =
+      '[Service]\nExecStart=/usr/local/bin/bootstrap run --recipe /etc/gitstrap/recipes/%i.yaml\n';
+    const run = await boot(t, 'open-qa', (root) => {
+      mkdirSync(path.join(root, path.dirname(record)), { recursive: true });
+      writeFileSync(path.join(root, record), '{"result":"failure","step":"clone"}\n');
+      writeFileSync(path.join(root, INSTANCE_PATHS.agentUnit), own);
+    });
+    assert.equal(run.code, 0, run.output);
+    assert.equal(read(run, INSTANCE_PATHS.agentUnit), own);
+    assert.ok(!existsSync(at(run, record)));
+    assert.deepEqual(callsOf(run, 'systemctl'), [
+      ['start', '--no-block', 'gitstrap@open-qa.service'],
+    ]);
+  });
+});
+
 describe('the hand-over to bootstrap first-boot', () => {
   test('bootstrap first-boot failing without a result (it could not run) ends at step first-boot', async (t) => {
     const run = await runUserData(t, render('open-qa').body, {
@@ -418,7 +490,7 @@ describe('the whole first boot, with the real bootstrap first-boot (built CLI on
     assert.match(String(run.result?.at), ISO);
     assert.deepEqual(
       [...run.output.matchAll(/^gitstrap: step (\w+): started$/gm)].map((m) => m[1]),
-      ['args', 'packages', 'user', 'agent', 'recipe', 'service', 'health'],
+      ['args', 'packages', 'user', 'agent', 'unit', 'recipe', 'service', 'health'],
     );
     assert.match(run.output, /^gitstrap: bootstrap succeeded$/m);
     assert.deepEqual(requests, ['GET /_gitstrap/healthz']);
@@ -427,6 +499,8 @@ describe('the whole first boot, with the real bootstrap first-boot (built CLI on
       ['start', 'gitstrap@open-qa.service'],
     ]);
     assert.match(read(run, INSTANCE_PATHS.agentUnit), /^ExecStartPre=\+/m);
+    // This agent (a wrapper on the image) carries no unit: bootstrap first-boot wrote it.
+    assert.match(read(run, INSTANCE_PATHS.agentUnit), /^## .* by bootstrap first-boot\)\.$/m);
     assert.equal(statSync(at(run, INSTANCE_PATHS.result)).mode & 0o777, 0o644);
   });
 

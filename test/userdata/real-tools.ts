@@ -52,3 +52,16 @@ export function verifyUnits(root: string, units: string[], commands: string[]): 
   }
   return run(tool, ['verify', `--root=${root}`, ...units]);
 }
+
+/** The program bash reads from a script (`bash --pretty-print`: comments and layout gone; it
+ * keeps a blank line for each run of them between top-level commands, which are dropped too). */
+export function bashProgram(dir: string, text: string): string {
+  const file = path.join(dir, 'program.sh');
+  writeFileSync(file, text);
+  const result = run(requireTool('bash', 'bash'), ['--pretty-print', file]);
+  if (result.status !== 0) throw new Error(`bash cannot read the script: ${result.output}`);
+  return result.output
+    .split('\n')
+    .filter((line) => line !== '')
+    .join('\n');
+}

@@ -105,11 +105,13 @@ describe('cloud-config', () => {
     assert.equal(gzipped, false);
     assert.ok(text.startsWith('#cloud-config\n'));
     const config = cloudConfigOf(text);
+    // cloud-init's defaults (owner root:root, permissions 0644) go without saying: the files as
+    // cloud-init writes them are checked in cloud-init.test.ts.
     assert.deepEqual(
       config.write_files.map((f) => [f.path, f.owner, f.permissions]),
       [
-        ['/etc/gitstrap/recipes/open-qa.yaml', 'root:root', '0644'],
-        [INSTANCE_PATHS.firstBoot, 'root:root', '0755'],
+        ['/etc/gitstrap/recipes/open-qa.yaml', undefined, undefined],
+        [INSTANCE_PATHS.firstBoot, undefined, '0755'],
       ],
     );
     assert.deepEqual(config.runcmd, [
@@ -118,8 +120,7 @@ describe('cloud-config', () => {
         INSTANCE_PATHS.firstBoot,
         '--name',
         'open-qa',
-        '--node',
-        'distro',
+        // The distribution's Node.js (agent.node: distro) is the script's default.
         '--agent',
         'npm',
         '--agent-spec',
@@ -156,12 +157,12 @@ describe('cloud-config', () => {
     );
     assert.match(scriptOf(render('open-qa', ['ttl=2h']).text), /^step_ttl\(\) \{$/m);
     assert.doesNotMatch(scriptOf(render('open-qa').text), /step_ttl|gitstrap-expire/);
-    assert.deepEqual(withTtl.runcmd?.[0]?.slice(10, 13), ['--ttl-seconds', '7200', '--']);
+    assert.deepEqual(withTtl.runcmd?.[0]?.slice(8, 11), ['--ttl-seconds', '7200', '--']);
 
     const fixed = cloudConfigOf(
       render('open-qa', ['ttl=2h'], { expiresAt: new Date('2031-05-06T07:08:09.999Z') }).text,
     );
-    assert.deepEqual(fixed.runcmd?.[0]?.slice(10, 13), ['--expires-at', '1935817689', '--']);
+    assert.deepEqual(fixed.runcmd?.[0]?.slice(8, 11), ['--expires-at', '1935817689', '--']);
 
     const none = cloudConfigOf(render('open-qa').text);
     assert.equal(none.write_files.length, 2);
@@ -172,7 +173,7 @@ describe('cloud-config', () => {
     const { text } = render('open-qa', ['serve.host=yes', 'agent.source=npm:0755']);
     assert.match(text, /"--health-host", "yes"/);
     assert.match(text, /"--agent-spec", "0755"/);
-    assert.match(text, /permissions: "0644"/);
+    assert.match(text, /permissions: "0755"/);
   });
 
   test('a recipe whose text a literal block cannot hold goes base64, and reads back exactly', () => {
@@ -199,11 +200,11 @@ describe('agent source and node', () => {
     planFirstBootArgs(recipeOf('open-qa', sets), { version: '9.8.7', expiry: undefined });
 
   test('the default source is this version of gitstrap from npm', () => {
-    assert.deepEqual(argsOf([]).slice(4, 8), ['--agent', 'npm', '--agent-spec', 'gitstrap@9.8.7']);
+    assert.deepEqual(argsOf([]).slice(2, 6), ['--agent', 'npm', '--agent-spec', 'gitstrap@9.8.7']);
   });
 
   test('npm:<spec>, {url, sha256} and image', () => {
-    assert.deepEqual(argsOf(['agent.source=npm:@acme/gitstrap@2']).slice(4, 8), [
+    assert.deepEqual(argsOf(['agent.source=npm:@acme/gitstrap@2']).slice(2, 6), [
       '--agent',
       'npm',
       '--agent-spec',
@@ -211,13 +212,10 @@ describe('agent source and node', () => {
     ]);
     const sha = 'ab'.repeat(32);
     assert.deepEqual(
-      argsOf([`agent.source={url: "https://example.invalid/a.cjs", sha256: "${sha}"}`]).slice(
-        4,
-        10,
-      ),
+      argsOf([`agent.source={url: "https://example.invalid/a.cjs", sha256: "${sha}"}`]).slice(2, 8),
       ['--agent', 'url', '--agent-url', 'https://example.invalid/a.cjs', '--agent-sha256', sha],
     );
-    assert.deepEqual(argsOf(['agent.source=image']).slice(4, 6), ['--agent', 'image']);
+    assert.deepEqual(argsOf(['agent.source=image']).slice(2, 4), ['--agent', 'image']);
   });
 
   test('an official Node.js build passes its version; a specific listen address is probed', () => {
@@ -239,7 +237,7 @@ describe('MIME', () => {
     assert.match(text, /Content-Type: text\/x-shellscript; charset="utf-8"\n/);
     assert.match(
       text,
-      /\nexec sh '\/usr\/local\/lib\/gitstrap\/first-boot\.sh' '--name' 'open-qa' '--node' 'distro' /,
+      /\nexec sh '\/usr\/local\/lib\/gitstrap\/first-boot\.sh' '--name' 'open-qa' '--agent' 'npm' /,
     );
     assert.ok(!text.includes('runcmd:'));
   });

@@ -35,7 +35,9 @@ const REAL_TOOLS = [
   'mktemp',
   'mv',
   'nice',
+  'readlink',
   'rm',
+  'sed',
   'sha256sum',
   'timeout',
   'touch',
@@ -65,7 +67,15 @@ export interface SandboxOptions {
 export interface StagedUserData {
   cloudConfigs: string[];
   scripts: string[];
-  files: Array<{ path: string; owner: string; permissions: string; encoding: string | null }>;
+  /** owner and permissions as the user-data gives them (null: cloud-init's default); written: as
+   * cloud-init's write_files wrote the file. */
+  files: Array<{
+    path: string;
+    owner: string | null;
+    permissions: string | null;
+    encoding: string | null;
+    written: { owner: string | null; mode: string };
+  }>;
   parts: string[];
 }
 
@@ -151,6 +161,8 @@ export async function runUserData(
   ].filter((name) => !(options.realTools && name in options.realTools));
   for (const name of present) symlinkSync(path.join(fakebin, '.fake'), path.join(fakebin, name));
   writeFileSync(log, '');
+  // What every systemd machine has: the folder of the administrator's units.
+  mkdirSync(path.join(root, 'etc/systemd/system'), { recursive: true });
   options.before?.(root);
 
   const env = {

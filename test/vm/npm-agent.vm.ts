@@ -56,6 +56,12 @@ describe('the npm agent source on a real cloud-init boot', () => {
           await vm.run(['cat', '/var/lib/gitstrap/bootstrap-result.json']),
         ) as Record<string, unknown>;
         assert.equal(marker.result, 'success', JSON.stringify(marker));
+        // The first-boot script's step unit started the unit the agent carries (not the fallback
+        // of bootstrap first-boot, which says so in the same line).
+        assert.match(
+          await vm.run(['head', '-n', '1', '/etc/systemd/system/gitstrap@.service']),
+          /\(written at first boot by the first-boot script, from the agent bundle\)\.$/m,
+        );
         await vm.waitForSerial(/gitstrap: agent installed \(npm\)/, 10_000);
         // The guest's npm installed gitstrap (one package: its libraries are bundled) globally.
         assert.equal((await vm.run(['bootstrap', '--version'])).trim(), VERSION);

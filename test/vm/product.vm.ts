@@ -95,6 +95,12 @@ describe('the whole product on a real cloud-init boot', () => {
         const success = await marker(vm);
         assert.equal(success.result, 'success', JSON.stringify(success));
         assert.equal(success.recipe, PRODUCT_NAME);
+        // The first-boot script's step unit started the unit the agent carries (not the fallback
+        // of bootstrap first-boot, which says so in the same line).
+        assert.match(
+          await vm.run(['head', '-n', '1', '/etc/systemd/system/gitstrap@.service']),
+          /\(written at first boot by the first-boot script, from the agent bundle\)\.$/m,
+        );
         // The agent runs as its own unprivileged user.
         const owner = await vm.run(['ps', '-o', 'user=', '-C', 'node']);
         assert.deepEqual([...new Set(owner.trim().split(/\s+/))], ['gitstrap']);

@@ -4,9 +4,8 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { START_FAILURE_FILE } from '../../agent/start-failure.js';
 import { UsageError } from '../../lib/errors.js';
-import { defaultStateRoot, INSTANCE_PATHS } from '../../lib/instance-paths.js';
+import { defaultStateRoot, INSTANCE_PATHS, START_FAILURE_FILE } from '../../lib/instance-paths.js';
 import {
   finishFirstBoot,
   type FinishDeps,
@@ -23,8 +22,9 @@ const command: Command = {
       --health-host ADDRESS      where to ask for /_gitstrap/healthz (default ${DEFAULT_HEALTH_HOST})
       --health-timeout SECONDS   how long to wait for it (default ${DEFAULT_HEALTH_TIMEOUT_SECONDS})
       --packages                 the recipe has packages steps: the unit runs bootstrap packages first
-  Run as root by the first-boot script, once the agent is installed: writes and starts
-  gitstrap@NAME.service, waits for it, writes ${INSTANCE_PATHS.result}.`,
+  Run as root by the first-boot script, once the agent is installed: enables
+  gitstrap@NAME.service (writes and starts it if the script has not), waits for it, writes
+  ${INSTANCE_PATHS.result}.`,
   options: {
     recipe: { type: 'string', short: 'r' },
     port: { type: 'string' },
