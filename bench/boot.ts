@@ -15,7 +15,6 @@
 // package-lock.json is the same, then npm run build; the worktree is removed afterwards, nothing
 // is cached between runs but npm's own cache). The report adds gitstrap / gitstrap-baseline by
 // medians and per run, target no worse (<= 1.05x): the before/after of a change in one run.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -33,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { AGENT_BUNDLE, runCli } from '../test/helpers/cli.js';
 import { makeRepo, startGitDaemon } from '../test/helpers/git.js';
 import { packGitstrap, startRegistry } from '../test/helpers/registry.js';
+import { runToEnd } from '../test/helpers/proc.js';
 import { projectRoot } from '../test/helpers/tools.js';
 import {
   BOOT_STAGES,
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
 
 /** The commit REF names in this repo; a Fatal naming --baseline when git does not know it. */
 async function resolveRef(ref: string): Promise<string> {
-  const found = await run('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+  const found = await runToEnd('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
     cwd: projectRoot,
   });
   const commit = found.stdout.trim();
@@ -258,9 +258,9 @@ async function buildBaseline(dir: string, ref: string, commit: string): Promise<
     // The link goes first so that nothing removing the worktree can reach our own node_modules.
     if (isSymlink(modules)) unlinkSync(modules);
     if (existsSync(root)) {
-      await run('git', ['worktree', 'remove', '--force', root], { cwd: projectRoot });
+      await runToEnd('git', ['worktree', 'remove', '--force', root], { cwd: projectRoot });
     }
-    await run('git', ['worktree', 'prune'], { cwd: projectRoot });
+    await runToEnd('git', ['worktree', 'prune'], { cwd: projectRoot });
   });
   const short = commit.slice(0, 12);
   console.error(`bench:boot: baseline ${ref} (${short}): checking out a worktree in ${root}`);
@@ -287,7 +287,9 @@ async function buildBaseline(dir: string, ref: string, commit: string): Promise<
     console.error(
       `bench:boot: baseline ${short}: package-lock.json differs, npm ci (offline first)`,
     );
-    const offline = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: root });
+    const offline = await runToEnd('npm', ['ci', '--offline', '--no-audit', '--no-fund'], {
+      cwd: root,
+    });
     if (offline.code !== 0) {
       console.error(
         `bench:boot: baseline ${short}: npm ci --offline failed (${lastLine(offline)}), npm ci from the registry`,
@@ -322,26 +324,9 @@ function isSymlink(file: string): boolean {
   }
 }
 
-/** Runs a command to completion, output captured. */
-function run(
-  command: string,
-  args: readonly string[],
-  options: { cwd: string },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** `run`, a Fatal naming --baseline and the step (with the command's last line) when it fails. */
 async function mustRun(command: string, args: string[], cwd: string, step: string): Promise<void> {
-  const result = await run(command, args, { cwd });
+  const result = await runToEnd(command, args, { cwd });
   if (result.code !== 0) {
     throw new Fatal(
       `--baseline ${baselineRef ?? ''}: ${step} failed in ${cwd} (exit ${result.code}): ${lastLine(result)}`,

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_RUNTIME_ENV } from '../src/lib/agent-runtime-env.js';
+import { runToEnd } from '../test/helpers/proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
@@ -132,7 +133,7 @@ request = function() i = i + 1; return wrk.format("GET", paths[(i % 2) + 1]) end
     );
     loading = true;
     // Not spawnSync: the demo's lines (each publish) must be read while wrk runs.
-    const run = await runAsync(wrk, [
+    const run = await runToEnd(wrk, [
       '-t1',
       `-c${CONNECTIONS}`,
       `-d${LOAD_SECONDS}s`,
@@ -141,7 +142,7 @@ request = function() i = i + 1; return wrk.format("GET", paths[(i % 2) + 1]) end
       `http://127.0.0.1:${port}`,
     ]);
     loading = false;
-    if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr || run.stdout}`);
+    if (run.code !== 0) throw new Error(`wrk failed: ${run.stderr || run.stdout}`);
     const errors = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
     if (errors) throw new Error(`the agent answered ${errors[1]} errors under load`);
     const requests = Number(/(\d+) requests in/.exec(run.stdout)?.[1] ?? 0);
@@ -157,21 +158,6 @@ request = function() i = i + 1; return wrk.format("GET", paths[(i % 2) + 1]) end
       clearTimeout(timer);
     }
   }
-}
-
-function runAsync(
-  command: string,
-  args: string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 const median = (xs: number[]) => {

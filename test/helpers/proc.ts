@@ -80,3 +80,21 @@ export function waitForPort(port: number, timeoutMs = 20_000): Promise<true> {
     timeoutMs,
   );
 }
+
+/** Runs a command to completion without blocking the event loop (other processes' output is read
+ * meanwhile), its output captured; the promise rejects when it cannot be started. */
+export function runToEnd(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
